@@ -23,10 +23,14 @@ LAST = [
 ADULT_FIRST = ["Sarah", "David", "Priya", "Mark", "Joanne", "Tomasz", "Grace", "Lee", "Fatima"]
 SCHOOLS = {
     "early_years": [("Little Acorns Nursery", "early_years"), ("Meadowbrook Primary School", "mainstream")],
-    "school_age": [
+    "primary": [
         ("Meadowbrook Primary School", "mainstream"),
+        ("St Aidan & St Hilda C of E Primary School", "mainstream"),
+        ("Oakridge Special School", "special"),
+    ],
+    "secondary": [
         ("Hollyfield Academy", "academy"),
-        ("St Aidan & St Hilda C of E School", "mainstream"),
+        ("Kingsmead & Vale School", "mainstream"),
         ("Oakridge Special School", "special"),
         ("Northgate Learning Centre", "alternative_provision"),
     ],
@@ -152,6 +156,17 @@ def _long_view(rng: random.Random) -> str:
         "When I am older I want to be a vet or work with animals at a farm. I know I need to "
         "get good at science for that, so I want to try harder in science and maybe go to the "
         "science club on Thursdays if I can get a lift home afterwards.",
+        "Something else that is going well is my reading. In September I did not like reading "
+        "out loud, but now I read to Miss Hart three times a week and she says my reading age "
+        "has gone up. I am reading a book about a boy who runs away to sea and I want to find "
+        "out what happens, so sometimes I read it in bed even when I am supposed to be asleep.",
+        "I also got a certificate in assembly for being kind to a Year 7 who was lost on his "
+        "first day. I showed him where the library was and where to get lunch. I remember how "
+        "scary it was when I started, so I wanted to help him. My carer put the certificate on "
+        "the fridge and my social worker said she was proud of me when she visited.",
+        "In my next PEP I want to come to the first part of the meeting and say these things "
+        "myself, but I do not want to stay for the whole thing because it is boring when "
+        "everyone talks about forms. I would like Miss Hart to sit next to me.",
     ]
     return "\n\n".join(paragraphs)
 
@@ -229,7 +244,8 @@ def make_pep(
     nc_year = _nc_year_for(born, meeting_date)
     if phase == "post_16" and nc_year not in ("year_12", "year_13"):
         nc_year = "year_12"
-    school, setting_type = rng.choice(SCHOOLS[phase])
+    stage = phase if phase != "school_age" else ("primary" if age <= 10 else "secondary")
+    school, setting_type = rng.choice(SCHOOLS[stage])
     la = {"bracknell-forest": "Bracknell Forest", "stockton-on-tees": "Stockton-on-Tees",
           "central-bedfordshire": "Central Bedfordshire", "peterborough": "Peterborough"}.get(
         authority, authority.replace("-", " ").title())  # fmt: skip
