@@ -17,7 +17,17 @@ from typing import Any
 
 from pep_docs.errors import DocumentError
 from pep_docs.profiles import Profile, load_profile
-from pep_docs.schema import PHASES, Field, Group, Node, PepModel, Section, Table, get_pointer, load_model
+from pep_docs.schema import (
+    PHASES,
+    Field,
+    Group,
+    Node,
+    PepModel,
+    Section,
+    Table,
+    get_pointer,
+    load_model,
+)
 from pep_docs.validate import validate
 
 # Namespace of the identity carried by every generated form (custom XML part, PDF metadata).

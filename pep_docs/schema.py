@@ -385,7 +385,9 @@ def set_pointer(document: dict[str, Any], pointer: str, value: Any) -> None:
         node[last] = value
 
 
-def iter_values(document: Mapping[str, Any], model: PepModel | None = None) -> Iterator[tuple[str, Any]]:
+def iter_values(
+    document: Mapping[str, Any], model: PepModel | None = None
+) -> Iterator[tuple[str, Any]]:
     """Every (concrete pointer, value) of the document's leaf fields, in form order."""
     model = model or load_model()
 

@@ -176,7 +176,9 @@ def _age_on(born: date, on: date) -> int:
 
 
 def _nc_year_for(born: date, term_start: date) -> str:
-    age_at_sept = _age_on(born, date(term_start.year if term_start.month >= 9 else term_start.year - 1, 8, 31))
+    age_at_sept = _age_on(
+        born, date(term_start.year if term_start.month >= 9 else term_start.year - 1, 8, 31)
+    )
     if age_at_sept < 3:
         return "pre_school"
     if age_at_sept == 3:
@@ -269,13 +271,25 @@ def make_pep(
             "chair_role": "virtual_school",
             "attendees": [
                 {"name": f"{first} {last}", "role": "child", "attendance": "present"},
-                {"name": dt["name"], "role": "designated_teacher", "organisation": school,
-                 "attendance": "present"},
-                {"name": sw["name"], "role": "social_worker", "organisation": sw["organisation"],
-                 "attendance": "present"},
+                {
+                    "name": dt["name"],
+                    "role": "designated_teacher",
+                    "organisation": school,
+                    "attendance": "present",
+                },
+                {
+                    "name": sw["name"],
+                    "role": "social_worker",
+                    "organisation": sw["organisation"],
+                    "attendance": "present",
+                },
                 {"name": carer["name"], "role": "carer", "attendance": "present"},
-                {"name": vs["name"], "role": "virtual_school", "organisation": vs["organisation"],
-                 "attendance": "present"},
+                {
+                    "name": vs["name"],
+                    "role": "virtual_school",
+                    "organisation": vs["organisation"],
+                    "attendance": "present",
+                },
             ],
             "next_meeting": {"date": next_date.isoformat(), "time": "10:00", "venue": school},
         },  # fmt: skip
@@ -290,15 +304,24 @@ def make_pep(
         },
         "social_care": {
             "legal_status": rng.choice(["care_order", "s20", "interim_care_order"]),
-            "date_entered_care": (meeting_date - timedelta(days=rng.randint(200, 1800))).isoformat(),
+            "date_entered_care": (
+                meeting_date - timedelta(days=rng.randint(200, 1800))
+            ).isoformat(),
             "placement_type": rng.choice(["foster_in_house", "foster_agency", "kinship"]),
-            "placement_start_date": (meeting_date - timedelta(days=rng.randint(60, 400))).isoformat(),
+            "placement_start_date": (
+                meeting_date - timedelta(days=rng.randint(60, 400))
+            ).isoformat(),
             "placements_count": rng.randint(1, 4),
             "contextual_information": VIEWS["contextual"],
             "completed_date": (meeting_date - timedelta(days=rng.randint(3, 10))).isoformat(),
         },
-        "contacts": {"social_worker": sw, "designated_teacher": dt, "carer": carer,
-                     "virtual_school_adviser": vs, "iro": contact(rng, f"{la} IRO Service")},
+        "contacts": {
+            "social_worker": sw,
+            "designated_teacher": dt,
+            "carer": carer,
+            "virtual_school_adviser": vs,
+            "iro": contact(rng, f"{la} IRO Service"),
+        },
         "education_setting": {
             "name": school,
             "urn": f"9{rng.randrange(10000, 99999)}",
@@ -350,7 +373,9 @@ def make_pep(
         "qa": {"date_received": _weekdays_after(meeting_date, return_weekdays).isoformat()},
     }
     if phase != "post_16":
-        pep["child"]["upn"] = f"{rng.choice('ABHKNT')}{rng.randrange(10**10, 10**11):011d}{rng.choice('0123456789A')}"
+        pep["child"]["upn"] = (
+            f"{rng.choice('ABHKNT')}{rng.randrange(10**10, 10**11):011d}{rng.choice('0123456789A')}"
+        )
     else:
         pep["child"]["uln"] = f"{rng.randrange(10**9, 10**10)}"
         pep["contacts"]["personal_adviser"] = contact(rng, f"{la} Leaving Care Team")
@@ -404,7 +429,9 @@ def make_pep(
             ehcp_next_review=(meeting_date + timedelta(days=245)).isoformat(),
         )
         pep["documents"].append({"title": "EHCP (latest annual review)", "kind": "ehcp"})
-    pep["documents"].append({"title": "Attendance record, autumn term", "kind": "attendance_record"})
+    pep["documents"].append(
+        {"title": "Attendance record, autumn term", "kind": "attendance_record"}
+    )
     by_when = _weekday_on_or_after(next_date - timedelta(days=rng.randint(7, 14))).isoformat()
     areas = ACADEMIC[phase] + ["wellbeing", "attendance"]
     total = 0

@@ -139,53 +139,73 @@ def empty_optional(pep: dict) -> None:
 def build() -> list[tuple[str, dict, dict]]:
     out = []
     for a_i, authority in enumerate(SHORT):
-        rng = random.Random(2026 + a_i)
-        s = SHORT[authority]
-        meeting = date(2026, 11, 3 + a_i)
+        out.extend(build_authority(a_i, authority))
+    return out
 
-        def pep(phase: str, n: int, **kw) -> dict:
-            return make_pep(rng, authority, phase, meeting_date=meeting,
-                            child_id=f"{s.upper()}{n:05d}", **kw)  # fmt: skip
 
-        def add(name: str, doc: dict, note: str, qa: tuple[str, list[str]] | None = None) -> None:
-            rating, not_met = qa or (TOP[authority], [])
-            out.append((f"{s}-{name}", doc, {"valid": True, "problems": [],
-                        "qa": {"rating": rating, "not_met": not_met}, "note": note}))  # fmt: skip
+def build_authority(a_i: int, authority: str) -> list[tuple[str, dict, dict]]:
+    out = []
+    rng = random.Random(2026 + a_i)
+    s = SHORT[authority]
+    meeting = date(2026, 11, 3 + a_i)
 
-        add("early-years-initial", pep("early_years", 1, meeting_type="initial", targets=2),
-            "Strong initial early years PEP.")
-        add("early-years-review", pep("early_years", 2), "Strong early years review.")
-        first, last = NAMES[a_i]
-        doc = pep("school_age", 3)
-        hard_name(doc, first, last)
-        add("school-age-hard-name", doc, f"{first} {last}: characters outside Latin-1, & and <.")
-        add("school-age-ehcp", pep("school_age", 4, send_status="ehcp", targets=4),
-            "A child with an EHCP, reflected in the PEP.")
-        doc = pep("school_age", 5)
-        changed_school(doc)
-        add("school-age-changed-school", doc, "Changed school mid-term (12 October).")
-        doc = pep("school_age", 6, previous_targets=3)
-        many_previous_targets(doc)
-        add("school-age-many-previous-targets", doc, "Seven previous targets; the form has 4 rows.")
-        doc = pep("school_age", 7)
-        long_views(doc, rng)
-        add("school-age-long-views", doc, "A child's view of over 2,000 characters in paragraphs.")
-        doc = pep("school_age", 8, send_status="none")
-        empty_optional(doc)
-        add("school-age-empty-optional", doc, "Optional sections left out.")
-        add("post-16", pep("post_16", 9), "Strong post-16 PEP in education.")
-        doc = pep("post_16", 10)
-        neet(doc)
-        add("post-16-neet", doc, "A NEET young person with a plan back into learning.",
-            WEAK["neet"][authority])
-        for n, (case, change) in enumerate(
-            [("vague-targets", vague), ("no-child-voice", no_child_voice),
-             ("late-return", late_return)], start=11,
-        ):  # fmt: skip
-            doc = pep("school_age", n)
-            change(doc)
-            add(f"weak-{case}", doc, f"Deliberately weak: {case.replace('-', ' ')}.",
-                WEAK[case][authority])
+    def pep(phase: str, n: int, **kw) -> dict:
+        return make_pep(rng, authority, phase, meeting_date=meeting,
+                        child_id=f"{s.upper()}{n:05d}", **kw)  # fmt: skip
+
+    def add(name: str, doc: dict, note: str, qa: tuple[str, list[str]] | None = None) -> None:
+        rating, not_met = qa or (TOP[authority], [])
+        out.append((f"{s}-{name}", doc, {"valid": True, "problems": [],
+                    "qa": {"rating": rating, "not_met": not_met}, "note": note}))  # fmt: skip
+
+    add(
+        "early-years-initial",
+        pep("early_years", 1, meeting_type="initial", targets=2),
+        "Strong initial early years PEP.",
+    )
+    add("early-years-review", pep("early_years", 2), "Strong early years review.")
+    first, last = NAMES[a_i]
+    doc = pep("school_age", 3)
+    hard_name(doc, first, last)
+    add("school-age-hard-name", doc, f"{first} {last}: characters outside Latin-1, & and <.")
+    add(
+        "school-age-ehcp",
+        pep("school_age", 4, send_status="ehcp", targets=4),
+        "A child with an EHCP, reflected in the PEP.",
+    )
+    doc = pep("school_age", 5)
+    changed_school(doc)
+    add("school-age-changed-school", doc, "Changed school mid-term (12 October).")
+    doc = pep("school_age", 6, previous_targets=3)
+    many_previous_targets(doc)
+    add("school-age-many-previous-targets", doc, "Seven previous targets; the form has 4 rows.")
+    doc = pep("school_age", 7)
+    long_views(doc, rng)
+    add("school-age-long-views", doc, "A child's view of over 2,000 characters in paragraphs.")
+    doc = pep("school_age", 8, send_status="none")
+    empty_optional(doc)
+    add("school-age-empty-optional", doc, "Optional sections left out.")
+    add("post-16", pep("post_16", 9), "Strong post-16 PEP in education.")
+    doc = pep("post_16", 10)
+    neet(doc)
+    add(
+        "post-16-neet",
+        doc,
+        "A NEET young person with a plan back into learning.",
+        WEAK["neet"][authority],
+    )
+    for n, (case, change) in enumerate(
+        [("vague-targets", vague), ("no-child-voice", no_child_voice),
+         ("late-return", late_return)], start=11,
+    ):  # fmt: skip
+        doc = pep("school_age", n)
+        change(doc)
+        add(
+            f"weak-{case}",
+            doc,
+            f"Deliberately weak: {case.replace('-', ' ')}.",
+            WEAK[case][authority],
+        )
     return out
 
 
@@ -251,9 +271,11 @@ def main() -> None:
                     for p in validate(doc)]  # fmt: skip
         expected = {"valid": False, "problems": problems, "note": "Deliberately invalid."}
         (peps / "invalid" / f"{name}.json").write_text(
-            json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+            json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        )
         (peps / "invalid" / f"{name}.expected.json").write_text(
-            json.dumps(expected, indent=2, ensure_ascii=False) + "\n")
+            json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+        )
     write_cohort(random.Random(40))
     print(f"wrote {len(built)} PEPs, 2 invalid PEPs and a cohort of 40 to {OUT}")
 

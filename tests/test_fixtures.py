@@ -31,7 +31,9 @@ def test_fixture_is_valid_and_has_its_expected_outcome(path):
     assert outcome["valid"] is True and outcome["qa"]["rating"] and "note" in outcome
 
 
-@pytest.mark.parametrize("path", sorted((PEPS / "invalid").glob("*[!d].json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((PEPS / "invalid").glob("*[!d].json")), ids=lambda p: p.stem
+)
 def test_invalid_fixture_gives_exactly_its_expected_problems(path):
     problems = [
         {"pointer": p.pointer, "label": p.label, "message": p.message} for p in validate(load(path))
@@ -61,7 +63,9 @@ def test_peterborough_problems_use_its_section_names():
 
 
 def test_partial_documents_check_only_what_is_there():
-    assert validate({"authority": "peterborough", "child": {"first_name": "Ava"}}, partial=True) == []
+    assert (
+        validate({"authority": "peterborough", "child": {"first_name": "Ava"}}, partial=True) == []
+    )
     problems = validate({"attendance": {"term_percent": "92%"}}, partial=True)
     assert [p.message for p in problems] == [
         "Attendance and exclusions: 'Attendance this term' should be a number, not '92%'"

@@ -112,7 +112,10 @@ def test_pointers_resolve_and_round_trip():
     assert doc == {"targets": [{}, {"target": "Read daily"}], "child": {"first_name": "Zoë"}}
     assert get_pointer(doc, "/targets/1/target") == "Read daily"
     assert get_pointer(doc, "/targets/5/target") is None
-    assert list(iter_values(doc)) == [("/child/first_name", "Zoë"), ("/targets/1/target", "Read daily")]
+    assert list(iter_values(doc)) == [
+        ("/child/first_name", "Zoë"),
+        ("/targets/1/target", "Read daily"),
+    ]
 
 
 def test_shared_role_list_is_merged_from_defs_with_use_site_title():
