@@ -87,6 +87,9 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], partial: bool,
             click.echo(f"{name}: {len(problems)} problem(s)")
             for p in problems:
                 click.echo(f"  - {p.message}  [{p.pointer}]")
+        if len(results) > 1:
+            bad = sum(1 for problems in results.values() if problems)
+            click.echo(f"{len(results) - bad} valid, {bad} with problems")
     ctx.exit(1 if any(results.values()) else 0)
 
 
