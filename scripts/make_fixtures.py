@@ -50,6 +50,14 @@ WEAK = {
         "bracknell-forest": ("Green", []),
         "peterborough": ("Amber", ["section-a-on-time"]),
     },
+    "empty-optional": {
+        # A review PEP with no record of last term's PP+ spend.
+        "central-bedfordshire": ("Satisfactory", ["ppp-impact"]),
+        # A year 10 child with no careers section.
+        "stockton-on-tees": ("Amber", ["careers"]),
+        "bracknell-forest": ("Green", []),
+        "peterborough": ("Green", []),
+    },
     "neet": {
         "central-bedfordshire": ("Good", []),
         "stockton-on-tees": ("Amber", ["prior-current-education"]),
@@ -160,7 +168,7 @@ def build_authority(a_i: int, authority: str) -> list[tuple[str, dict, dict]]:
 
     add(
         "early-years-initial",
-        pep("early_years", 1, meeting_type="initial", targets=2),
+        pep("early_years", 1, meeting_type="initial", targets=3),
         "Strong initial early years PEP.",
     )
     add("early-years-review", pep("early_years", 2), "Strong early years review.")
@@ -184,7 +192,13 @@ def build_authority(a_i: int, authority: str) -> list[tuple[str, dict, dict]]:
     add("school-age-long-views", doc, "A child's view of over 2,000 characters in paragraphs.")
     doc = pep("school_age", 8, send_status="none")
     empty_optional(doc)
-    add("school-age-empty-optional", doc, "Optional sections left out.")
+    add(
+        "school-age-empty-optional",
+        doc,
+        "Optional sections left out (parent's views, careers, previous PP+ spend); where an "
+        "authority's criteria ask for them, they are not met.",
+        WEAK["empty-optional"][authority],
+    )
     add("post-16", pep("post_16", 9), "Strong post-16 PEP in education.")
     doc = pep("post_16", 10)
     neet(doc)
