@@ -166,10 +166,11 @@ def prepare(
         if problems:
             listed = "; ".join(p.message for p in problems[:5])
             more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+            # Each problem's message already says where it is, in the words of the form.
             raise DocumentError(
                 f"the prepopulation data has {len(problems)} problem(s): {listed}{more}",
                 pointer=problems[0].pointer,
-                label=problems[0].label,
+                hint="correct the data and render again",
             )
     model = load_model()
     identity = FormIdentity(
