@@ -65,15 +65,14 @@ def test_check_html_escapes_what_people_typed(tmp_path):
     assert "http" not in result.replace("http://www.w3.org/2000/svg", "")
 
 
-def test_a_returned_word_form_is_refused_in_one_line_until_extraction_exists(tmp_path):
+def test_a_damaged_word_form_is_refused_in_one_line(tmp_path):
     form = tmp_path / "returned.docx"
     form.write_bytes(b"PK\x03\x04" + b"\0" * 40)
     result = run("check", str(form))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        f"error: {form}: this is a Word (.docx) file or another zip; only PEP JSON can be checked "
-        "until returned forms can be read (export the PEP as JSON, or check the JSON it was "
-        "generated from)\n"
+        f"error: {form}: the file is damaged or not a Word document (its zip structure is "
+        "broken) (open it in Word and save it again as .docx)\n"
     )
 
 
@@ -87,12 +86,12 @@ def test_broken_json_names_the_file_and_line(tmp_path):
     )
 
 
-def test_load_document_refuses_a_pdf_and_a_json_list(tmp_path):
-    from pep_docs.errors import DocumentError
+def test_load_document_refuses_a_damaged_pdf_and_a_json_list(tmp_path):
+    from pep_docs.errors import DocumentError, FormReadError
 
     pdf = tmp_path / "returned.pdf"
     pdf.write_bytes(b"%PDF-1.7\n")
-    with pytest.raises(DocumentError, match="this is a PDF"):
+    with pytest.raises(FormReadError, match="the PDF is damaged and cannot be read"):
         load_document(pdf)
     listed = tmp_path / "list.json"
     listed.write_text("[]")

@@ -98,9 +98,11 @@ class Assembler:
         self.unmapped: list[Unmapped] = []
 
     def is_placeholder(self, f: Field, raw: str) -> bool:
-        """Guidance or label text left as it was printed is not an answer."""
-        text = _norm(raw)
-        return text in {"", _norm(f.description), _norm(f.title), "click or tap here to enter text.",
+        """Guidance left as it was printed, or a word processor's own prompt, is not an answer.
+
+        (A field's title is not in this list: "On track" is both a title and an answer.)"""
+        text = _norm(raw).strip("[]")
+        return text in {"", _norm(f.description), "click or tap here to enter text.",
                         "choose an item.", "click or tap to enter a date.", "dd/mm/yyyy"}  # fmt: skip
 
     def add(self, reading: Reading) -> None:
@@ -138,6 +140,8 @@ class Assembler:
         for key in ("authority", "phase", "term", "child_id"):
             if form.get(key) and key not in self.data:
                 self.data[key] = form[key]
+        if form.get("schema_id") and "$schema" not in self.data:
+            self.data["$schema"] = form["schema_id"]
         ordered = _in_form_order(self.data, self.model)
         return Extraction(
             data=ordered,

@@ -125,6 +125,13 @@ class SafeZip:
     def xml(self, name: str) -> etree._Element:
         return parse_xml(self.read(name), f"{self.where}, part {name}", self.limits)
 
+    def xml_if_any(self, name: str) -> etree._Element | None:
+        """A part that may be left empty (LibreOffice sometimes writes custom XML parts empty)."""
+        data = self.read(name)
+        if not data.strip():
+            return None
+        return parse_xml(data, f"{self.where}, part {name}", self.limits)
+
 
 def parse_xml(data: bytes, where: str, limits: Limits = LIMITS) -> etree._Element:
     """Parse untrusted XML: no DOCTYPE at all, no entities, no network, bounded depth."""

@@ -1,7 +1,7 @@
 """Reading a PEP for checking: the one door every checked or reported file comes through.
 
-Today a PEP is read from its JSON. Returned Word and PDF forms will be read here too, by the
-extractor, so `check` and `report` never need to know what kind of file they were given.
+A PEP is read from its JSON, or from a returned Word or PDF form by the extractor, so `check`
+and `report` never need to know what kind of file they were given.
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ from typing import Any
 
 from pep_docs.errors import DocumentError
 
-# The first bytes of the files people are likely to hand us instead of JSON.
-_SIGNATURES = (
-    (b"%PDF", "a PDF"),
-    (b"PK\x03\x04", "a Word (.docx) file or another zip"),
-    (b"\xd0\xcf\x11\xe0", "an old Word (.doc) file"),
-    (b"{\\rtf", "a rich-text (.rtf) file"),
-)
+# The first bytes of returned forms, which the extractor reads.
+_FORMS = (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+# The first bytes of other files people are likely to hand us instead.
+_SIGNATURES = ((b"{\\rtf", "a rich-text (.rtf) file"),)
 
 
 def load_document(path: str | Path) -> dict[str, Any]:
@@ -32,12 +29,16 @@ def load_document(path: str | Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"cannot read the file: {exc.strerror}", where=str(path)) from exc
+    if raw.lstrip()[:8].startswith(_FORMS):
+        from pep_docs.extractors import extract
+
+        return extract(raw, where=str(path)).data
     kind = _kind(path, raw)
     if kind is not None:
         raise DocumentError(
-            f"this is {kind}; only PEP JSON can be checked until returned forms can be read",
+            f"this is {kind}, not a PEP form or PEP JSON",
             where=str(path),
-            hint="export the PEP as JSON, or check the JSON it was generated from",
+            hint="send the PEP as the Word or PDF form, or as JSON",
         )
     try:
         text = raw.decode("utf-8-sig")

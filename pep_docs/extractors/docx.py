@@ -1,0 +1,86 @@
+"""Reading a returned .docx: the content-control readers, identity and unmapped text."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pep_docs.errors import FormReadError, ProfileError
+from pep_docs.extractors.docx_controls import (
+    read_controls,
+    read_identity,
+    static_texts,
+    unmapped_text,
+)
+from pep_docs.extractors.result import Assembler, Extraction
+from pep_docs.extractors.safety import SafeZip
+from pep_docs.profiles import load_profile
+from pep_docs.schema import load_model
+
+# The blank form is made for a stand-in child, whose ID the return's own ID is swapped for.
+STAND_IN_ID = "CHILD0"
+
+
+@cache
+def _blank_static_texts(authority: str, phase: str, term: str) -> frozenset[str]:
+    """What a blank form of this kind prints outside its boxes (made once per kind)."""
+    from pep_docs.forms import prepare
+    from pep_docs.render.docx import render_docx
+
+    blank = SafeZip(
+        render_docx(
+            prepare(
+                data={"authority": authority, "phase": phase, "term": term, "child_id": STAND_IN_ID}
+            )
+        ),
+        "blank form",
+    )
+    return frozenset(static_texts(blank.xml("word/document.xml")))
+
+
+def read_docx(data: bytes, where: str) -> Extraction:
+    package = SafeZip(data, where)
+    if "word/document.xml" not in package.names or "[Content_Types].xml" not in package.names:
+        raise FormReadError(
+            "this is not a Word document (.docx)",
+            where=where,
+            hint="save the form as a Word document and send it again",
+        )
+    identity = read_identity(package)
+    model = load_model()
+    titles = {}
+    if identity.get("authority"):
+        try:
+            titles = dict(load_profile(identity["authority"]).section_titles)
+        except ProfileError:
+            pass
+    assembler = Assembler(model, titles)
+    found = read_controls(package, assembler, model)
+    if not found:
+        raise FormReadError(
+            "this Word document has no pep-docs form fields (it may have been copied into a new "
+            "document, or is not a PEP form of ours)",
+            where=where,
+            hint="fill in the form that was sent, rather than a copy",
+        )
+    if identity.get("authority") and identity.get("phase"):
+        known = _blank_static_texts(
+            identity["authority"], identity["phase"], identity.get("term", "")
+        )
+        assembler.unmapped.extend(
+            unmapped_text(
+                package.xml("word/document.xml"),
+                set(known),
+                identity.get("child_id", ""),
+                STAND_IN_ID,
+            )
+        )
+    extraction = assembler.finish(identity, {"kind": "docx", "file": where, "controls": found})
+    extraction.form = form_summary(identity, extraction.data)
+    return extraction
+
+
+def form_summary(identity: dict[str, str], data: dict) -> dict:
+    """The identity read back, and whether the data inside agrees with it."""
+    keys = ("authority", "phase", "term", "child_id")
+    disagree = [k for k in keys if identity.get(k) and data.get(k) and identity[k] != data[k]]
+    return {**identity, "matches_data": not disagree, "disagreements": disagree}

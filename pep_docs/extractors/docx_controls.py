@@ -1,0 +1,282 @@
+"""Reading a returned Word form by its content controls (returns paths 1 and 2).
+
+Path 1, filled in Word: every answer is a content control whose `w:tag` is its JSON Pointer.
+Path 2, opened and saved in LibreOffice: tags are gone, but each control's `w:dataBinding` xpath
+and the bookmark around it survive, and both name the pointer (see `pep_docs.render.docx` for the
+structure every generated form has). Placeholders are recognised by `w:showingPlcHdr` (Word) or by
+the bracketed guidance they show (LibreOffice drops the flag).
+
+Text typed outside any control is reported as unmapped, found by comparing the body's paragraphs
+with the printed text of a blank form of the same authority and phase.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+
+from lxml import etree
+
+from pep_docs.extractors.result import Assembler, Reading, Unmapped
+from pep_docs.extractors.safety import SafeZip
+from pep_docs.forms import IDENTITY_NS
+from pep_docs.render.docx_sdt import BOOKMARK_MAX, VALUES_NS, VALUES_PREFIX, bookmark_name, xpath
+from pep_docs.schema import Field, PepModel, Table, load_model
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+NS = {"w": W, "w14": W14}
+_XPATH_STEP = re.compile(rf"/{VALUES_PREFIX}:([A-Za-z0-9_$]+)\[(\d+)\]")
+_DIGITS = re.compile(r"\d+")
+
+
+def pointer_from_xpath(xpath: str, model: PepModel | None = None) -> str | None:
+    """`/pv:pep[1]/pv:targets[1]/pv:item[2]/pv:target[1]` -> `/targets/1/target`.
+
+    Rows are `pv:item` elements; a step named `item` is a row only where the path so far is a
+    table (Pupil Premium Plus has a field called `item` too). Steps may leave out `[1]`."""
+    model = model or load_model()
+    steps = [step for step in xpath.split("/") if step]
+    if not steps or steps[0].split("[")[0] != f"{VALUES_PREFIX}:pep":
+        return None
+    pointer = ""
+    for step in steps[1:]:
+        name, _, index = step.partition("[")
+        name = name.split(":", 1)[-1]
+        position = int(index.rstrip("]")) if index else 1
+        node = model.node(pointer) if pointer and model.has(pointer) else None
+        if name == "item" and isinstance(node, Table):
+            pointer += f"/{position - 1}"
+        else:
+            pointer += f"/{name}"
+    return pointer or None
+
+
+@cache
+def _bookmark_patterns(model: PepModel) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """A regex per field turning a bookmark name back into the field's concrete pointer."""
+    patterns = []
+    for f in model.fields():
+        sample = f.pointer.replace("*", "0")
+        name = bookmark_name(sample)
+        regex = re.escape(name)
+        # The indexes written as 0 in the sample become any number in the pattern.
+        for _ in range(f.pointer.count("*")):
+            regex = regex.replace("_0", r"_(\d+)", 1) if len(name) <= BOOKMARK_MAX else regex
+        patterns.append((re.compile(f"^{regex}$"), f.pointer))
+    return tuple(patterns)
+
+
+def pointer_from_bookmark(name: str, model: PepModel) -> str | None:
+    for regex, pattern in _bookmark_patterns(model):
+        match = regex.match(name)
+        if match:
+            pointer = pattern
+            for index in match.groups():
+                pointer = pointer.replace("*", index, 1)
+            return pointer
+    return None
+
+
+def read_identity(package: SafeZip) -> dict[str, str]:
+    """The form identity from its custom XML part, or from the custom document properties."""
+    for name in sorted(n for n in package.names if re.fullmatch(r"customXml/item\d+\.xml", n)):
+        root = package.xml_if_any(name)
+        if root is not None and root.tag == f"{{{IDENTITY_NS}}}form":
+            return {etree.QName(child).localname: (child.text or "") for child in root}
+    if "docProps/custom.xml" in package.names:
+        root = package.xml("docProps/custom.xml")
+        found = {}
+        for prop in root:
+            name = prop.get("name", "")
+            if name.startswith("pep_docs."):
+                found[name[len("pep_docs.") :]] = "".join(prop.itertext())
+        return found
+    return {}
+
+
+def _text(node: etree._Element) -> str:
+    """Text as the person sees it: runs joined, breaks and paragraphs as newlines."""
+    out: list[str] = []
+    for el in node.iter(f"{{{W}}}t", f"{{{W}}}br", f"{{{W}}}cr", f"{{{W}}}tab", f"{{{W}}}p"):
+        tag = etree.QName(el).localname
+        if tag == "t":
+            out.append(el.text or "")
+        elif tag in ("br", "cr"):
+            out.append("\n")
+        elif tag == "tab":
+            out.append("\t")
+        elif tag == "p" and out:
+            out.append("\n")
+    return "".join(out).strip("\n")
+
+
+def _answer_controls(body: etree._Element) -> Iterator[etree._Element]:
+    """Content controls that hold one answer: not the group control wrapping the form, and the
+    innermost where LibreOffice has wrapped a control in another bound to the same value."""
+    for sdt in body.iter(f"{{{W}}}sdt"):
+        pr = sdt.find("w:sdtPr", NS)
+        if pr is None or pr.find("w:group", NS) is not None:
+            continue
+        content = sdt.find("w:sdtContent", NS)
+        if content is not None and content.find(f".//{{{W}}}sdt") is not None:
+            continue
+        yield sdt
+
+
+def _pointer_of(sdt: etree._Element, model: PepModel) -> tuple[str | None, str]:
+    pr = sdt.find("w:sdtPr", NS)
+    tag = pr.find("w:tag", NS)
+    if tag is not None and model.has(tag.get(f"{{{W}}}val", "")):
+        return tag.get(f"{{{W}}}val"), "content-control"
+    binding = pr.find("w:dataBinding", NS)
+    if binding is not None:
+        pointer = pointer_from_xpath(binding.get(f"{{{W}}}xpath", ""), model)
+        if pointer and model.has(pointer):
+            return pointer, "data-binding"
+    previous = sdt.getprevious()
+    while previous is not None and etree.QName(previous).localname == "bookmarkStart":
+        pointer = pointer_from_bookmark(previous.get(f"{{{W}}}name", ""), model)
+        if pointer and model.has(pointer):
+            return pointer, "data-binding"
+        previous = previous.getprevious()
+    return None, ""
+
+
+def bound_values(package: SafeZip) -> dict[str, str]:
+    """The values part the controls are bound to, by xpath: what the form was generated with
+    (and, after Word, what was typed). An empty element means the form did not know the value."""
+    for name in sorted(n for n in package.names if re.fullmatch(r"customXml/item\d+\.xml", n)):
+        root = package.xml_if_any(name)
+        if root is None or root.tag != f"{{{VALUES_NS}}}pep":
+            continue
+        tree = root.getroottree()
+        values = {}
+        for el in root.iter():
+            if len(el) == 0:
+                values[_values_path_norm(tree.getpath(el))] = el.text or ""
+        return values
+    return {}
+
+
+def _raw_value(sdt: etree._Element, f: Field, known: str | None) -> str | None:
+    """What the control holds, or None when it still shows its placeholder.
+
+    An unticked box reads as "No" only when the form was generated knowing a value for it;
+    otherwise it is unanswered, since an empty box and "No" look the same."""
+    pr = sdt.find("w:sdtPr", NS)
+    content = sdt.find("w:sdtContent", NS)
+    text = _text(content) if content is not None else ""
+    checkbox = pr.find("w14:checkbox", NS)
+    if checkbox is not None:
+        checked = checkbox.find("w14:checked", NS)
+        ticked = checked is not None and checked.get(f"{{{W14}}}val") in ("1", "true")
+        if not ticked and checked is not None:
+            ticked = False
+        elif checked is None:
+            ticked = text.strip() in ("☒", "☑", "X", "x")
+        if ticked:
+            return "☒"
+        return "☐" if known else None
+    if pr.find("w:showingPlcHdr", NS) is not None:
+        return None
+    if text.strip() == f"[{f.description or f.title}]":
+        return None  # LibreOffice keeps the placeholder text but drops the flag.
+    date = pr.find("w:date", NS)
+    if date is not None and not text.strip():
+        full = date.get(f"{{{W}}}fullDate")
+        return full[:10] if full else None
+    return text
+
+
+def _values_path_norm(path: str) -> str:
+    # lxml's getpath leaves out `[1]` on an element with no same-named sibling; docx_sdt.xpath
+    # always writes it. Without every `[1]` the two agree.
+    return path.replace("[1]", "")
+
+
+def _values_path(pointer: str) -> str:
+    return _values_path_norm(xpath(pointer))
+
+
+def read_controls(package: SafeZip, assembler: Assembler, model: PepModel) -> int:
+    """Feed every answer control to the assembler; the number of controls found."""
+    body = package.xml("word/document.xml")
+    bound = bound_values(package)
+    found = 0
+    for sdt in _answer_controls(body):
+        pointer, how = _pointer_of(sdt, model)
+        content = sdt.find("w:sdtContent", NS)
+        if pointer is None:
+            text = _text(content) if content is not None else ""
+            if text.strip():
+                assembler.unmapped.append(Unmapped(text, "a content control with no field"))
+            continue
+        found += 1
+        f = model.node(pointer)
+        if not isinstance(f, Field):
+            continue
+        raw = _raw_value(sdt, f, bound.get(_values_path(pointer)))
+        if raw is None and not bound and f.widget == "tickbox":
+            assembler.warn(
+                pointer,
+                "the box is not ticked, but whether that means 'No' cannot be told from this "
+                "file (another word processor removed the form's data part): check it by hand",
+            )
+        if raw is not None and raw.strip():
+            assembler.add(Reading(pointer, raw, how, where=f"control {pointer}"))
+    _warn_unread(bound, assembler)
+    return found
+
+
+def _warn_unread(bound: dict[str, str], assembler: Assembler) -> None:
+    """A value the form was sent with that no box gave back: say so, never guess it."""
+    for path, value in bound.items():
+        pointer = pointer_from_xpath(path, assembler.model) if value else None
+        if pointer and pointer not in assembler.fields and assembler.model.has(pointer):
+            f = assembler.model.node(pointer)
+            # LibreOffice writes what a box shows back into the part, placeholders included.
+            if isinstance(f, Field) and not assembler.is_placeholder(f, value):
+                assembler.warn(
+                    pointer,
+                    f"nothing could be read from its box (another word processor may have changed "
+                    f"the form); the form was sent with {value!r}: check it by hand",
+                )
+
+
+def static_texts(body: etree._Element) -> set[str]:
+    """Normalised text of every paragraph outside answer controls (labels, guidance, headings)."""
+    return {_norm(t) for t in _outside_controls(body)}
+
+
+def _in_answer(el: etree._Element) -> bool:
+    return any(
+        a.tag == f"{{{W}}}sdt" and a.find("w:sdtPr/w:group", NS) is None for a in el.iterancestors()
+    )
+
+
+def _outside_controls(body: etree._Element) -> Iterator[str]:
+    """Each paragraph's text that is not inside an answer control."""
+    for p in body.iter(f"{{{W}}}p"):
+        text = "".join(t.text or "" for t in p.iter(f"{{{W}}}t") if not _in_answer(t))
+        if text.strip():
+            yield text
+
+
+def _norm(text: str) -> str:
+    return _DIGITS.sub("#", re.sub(r"\s+", " ", text).strip().casefold())
+
+
+def unmapped_text(
+    body: etree._Element, known: set[str], child_id: str = "", stand_in: str = ""
+) -> list[Unmapped]:
+    """Paragraph text outside controls that a blank form of this kind does not print.
+
+    `known` comes from a blank form made for a stand-in child ID; the return's own child ID is
+    swapped for it before comparing, since the header line names the child."""
+    return [
+        Unmapped(text.strip(), "typed outside the form's boxes")
+        for text in _outside_controls(body)
+        if _norm(text.replace(child_id, stand_in) if child_id else text) not in known
+    ]

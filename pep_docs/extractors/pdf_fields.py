@@ -1,0 +1,100 @@
+"""Reading a returned fillable PDF by its AcroForm fields (returns path 4).
+
+Every field's full name is its JSON Pointer (see `pep_docs.render.pdf`). Values come back as a
+PDF reader stored them: text as typed, dates as typed (dd/mm/yyyy or otherwise), combo boxes
+as the enum value (or a label a reader wrote instead), check boxes as `/Yes` or `/Off` (no `/V`
+when never answered). Identity is in the Info dictionary (`/PepDocsIdentity`, JSON).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from pep_docs.errors import FormReadError, ProfileError
+from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped
+from pep_docs.profiles import load_profile
+from pep_docs.schema import load_model
+
+IDENTITY_KEY = "/PepDocsIdentity"
+
+
+def open_pdf(data: bytes, where: str) -> PdfReader:
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise FormReadError(
+                "the PDF is password-protected",
+                where=where,
+                hint="send a copy without a password",
+            )
+        return reader
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise FormReadError(
+            f"the PDF is damaged and cannot be read ({exc})",
+            where=where,
+            hint="save or export the form as PDF again",
+        ) from exc
+
+
+def read_identity(reader: PdfReader) -> dict[str, str]:
+    info = reader.metadata or {}
+    raw = info.get(IDENTITY_KEY)
+    if not raw:
+        return {}
+    try:
+        values = json.loads(str(raw))
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {}
+
+
+def _raw(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    text = str(value)
+    if text == "/Yes":
+        return "☒"
+    if text == "/Off":
+        return "☐"
+    return text
+
+
+def read_pdf_fields(data: bytes, where: str) -> Extraction | None:
+    """The extraction from the form's fields, or None when the PDF has no fields of ours."""
+    reader = open_pdf(data, where)
+    try:
+        fields = reader.get_fields() or {}
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise FormReadError(f"the PDF's form fields are damaged ({exc})", where=where) from exc
+    model = load_model()
+    ours = {name: f for name, f in fields.items() if model.has(name)}
+    if not ours:
+        return None
+    identity = read_identity(reader)
+    titles: dict[str, str] = {}
+    if identity.get("authority"):
+        try:
+            titles = dict(load_profile(identity["authority"]).section_titles)
+        except ProfileError:
+            pass
+    assembler = Assembler(model, titles)
+    for name, f in fields.items():
+        raw = _raw(f.get("/V"))
+        if raw is None or not raw.strip():
+            continue
+        if name in ours:
+            assembler.add(Reading(name, raw, "acroform", where=f"field {name}"))
+        elif raw not in ("☐",):
+            assembler.unmapped.append(Unmapped(raw, f"PDF field {name!r}"))
+    from pep_docs.extractors.docx import form_summary
+
+    extraction = assembler.finish(identity, {"kind": "pdf", "file": where, "fields": len(ours)})
+    extraction.form = form_summary(identity, extraction.data)
+    return extraction
