@@ -1,0 +1,10 @@
+"""`make bench`: every benchmark, each comparing pep-docs with the naive way in the same run."""
+
+import sys
+
+from benchmarks import bench_docx, bench_pdf
+
+for bench in (bench_docx, bench_pdf):
+    sys.argv = [bench.__name__]
+    print(f"\n== {bench.__name__}")
+    bench.main()
