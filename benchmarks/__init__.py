@@ -1,1 +1,23 @@
 """Benchmarks: each compares pep-docs with the naive way in the same run and prints ratios."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pep_docs.forms import FormSpec, prepare
+
+PEPS = Path(__file__).resolve().parent.parent / "fixtures" / "peps"
+
+
+def fixture_specs() -> list[FormSpec]:
+    """Every fixture PEP as a FormSpec with a fixed form id and time, so outputs compare."""
+    paths = sorted(p for p in PEPS.glob("*.json") if not p.name.endswith(".expected.json"))
+    return [
+        prepare(
+            data=json.loads(p.read_text(encoding="utf-8")),
+            form_id=f"00000000-0000-4000-8000-{i:012d}",
+            generated_at="2026-09-01T09:00:00+00:00",
+        )
+        for i, p in enumerate(paths)
+    ]

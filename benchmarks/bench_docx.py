@@ -14,28 +14,13 @@ Run: `.venv/bin/python -m benchmarks.bench_docx [--rounds N]`.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
-from pathlib import Path
 
-from pep_docs.forms import FormSpec, prepare
+from benchmarks import fixture_specs
+from pep_docs.forms import FormSpec
 from pep_docs.render import docx as engine
 from pep_docs.render.docx_package import content_signature
-
-PEPS = Path(__file__).resolve().parent.parent / "fixtures" / "peps"
-
-
-def fixture_specs() -> list[FormSpec]:
-    paths = sorted(p for p in PEPS.glob("*.json") if not p.name.endswith(".expected.json"))
-    return [
-        prepare(
-            data=json.loads(p.read_text(encoding="utf-8")),
-            form_id=f"00000000-0000-4000-8000-{i:012d}",
-            generated_at="2026-09-01T09:00:00+00:00",
-        )
-        for i, p in enumerate(paths)
-    ]
 
 
 def _ms_per_doc(seconds: float, count: int) -> float:

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import statistics
 import time
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -25,7 +23,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from pep_docs.forms import FormSpec, prepare
+from benchmarks import fixture_specs
+from pep_docs.forms import FormSpec
 from pep_docs.render import pdf as engine
 from pep_docs.render.pdf_fields import field_value
 from pep_docs.render.pdf_layout import (
@@ -38,20 +37,6 @@ from pep_docs.render.pdf_layout import (
     build_layout,
     layout_key,
 )
-
-PEPS = Path(__file__).resolve().parent.parent / "fixtures" / "peps"
-
-
-def fixture_specs() -> list[FormSpec]:
-    paths = sorted(p for p in PEPS.glob("*.json") if not p.name.endswith(".expected.json"))
-    return [
-        prepare(
-            data=json.loads(p.read_text(encoding="utf-8")),
-            form_id=f"00000000-0000-4000-8000-{i:012d}",
-            generated_at="2026-09-01T09:00:00+00:00",
-        )
-        for i, p in enumerate(paths)
-    ]
 
 
 def _register(theme: Theme) -> tuple[str, str]:

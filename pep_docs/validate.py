@@ -140,7 +140,7 @@ def validate(
     """
     model = model or load_model()
     if section_titles is None and isinstance(document, Mapping):
-        section_titles = _titles_for(document.get("authority"))
+        section_titles = section_titles_for(document.get("authority"))
     problems = []
     for error in _validator().iter_errors(document):
         for leaf in _leaves(error):
@@ -163,7 +163,8 @@ def validate(
     return sorted(unique, key=rank)
 
 
-def _titles_for(slug: Any) -> Mapping[str, str]:
+def section_titles_for(slug: Any) -> Mapping[str, str]:
+    """An authority's own section names, or none when the slug names no profile."""
     from pep_docs.errors import ProfileError
     from pep_docs.profiles import load_profile
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from functools import cache
 
-from pep_docs.errors import FormReadError, ProfileError
+from pep_docs.errors import FormReadError
 from pep_docs.extractors.docx_controls import (
     read_controls,
     read_identity,
     static_texts,
     unmapped_text,
 )
-from pep_docs.extractors.result import Assembler, Extraction
+from pep_docs.extractors.result import Assembler, Extraction, form_summary
 from pep_docs.extractors.safety import SafeZip
-from pep_docs.profiles import load_profile
 from pep_docs.schema import load_model
+from pep_docs.validate import section_titles_for
 
 # The blank form is made for a stand-in child, whose ID the return's own ID is swapped for.
 STAND_IN_ID = "CHILD0"
@@ -47,12 +47,7 @@ def read_docx(data: bytes, where: str) -> Extraction:
         )
     identity = read_identity(package)
     model = load_model()
-    titles = {}
-    if identity.get("authority"):
-        try:
-            titles = dict(load_profile(identity["authority"]).section_titles)
-        except ProfileError:
-            pass
+    titles = section_titles_for(identity.get("authority"))
     assembler = Assembler(model, titles)
     found = read_controls(package, assembler, model)
     if not found:
@@ -77,10 +72,3 @@ def read_docx(data: bytes, where: str) -> Extraction:
     extraction = assembler.finish(identity, {"kind": "docx", "file": where, "controls": found})
     extraction.form = form_summary(identity, extraction.data)
     return extraction
-
-
-def form_summary(identity: dict[str, str], data: dict) -> dict:
-    """The identity read back, and whether the data inside agrees with it."""
-    keys = ("authority", "phase", "term", "child_id")
-    disagree = [k for k in keys if identity.get(k) and data.get(k) and identity[k] != data[k]]
-    return {**identity, "matches_data": not disagree, "disagreements": disagree}

@@ -15,10 +15,10 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from pep_docs.errors import FormReadError, ProfileError
-from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped
-from pep_docs.profiles import load_profile
+from pep_docs.errors import FormReadError
+from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped, form_summary
 from pep_docs.schema import load_model
+from pep_docs.validate import section_titles_for
 
 IDENTITY_KEY = "/PepDocsIdentity"
 
@@ -78,12 +78,7 @@ def read_pdf_fields(data: bytes, where: str) -> Extraction | None:
     if not ours:
         return None
     identity = read_identity(reader)
-    titles: dict[str, str] = {}
-    if identity.get("authority"):
-        try:
-            titles = dict(load_profile(identity["authority"]).section_titles)
-        except ProfileError:
-            pass
+    titles = section_titles_for(identity.get("authority"))
     assembler = Assembler(model, titles)
     for name, f in fields.items():
         raw = _raw(f.get("/V"))
@@ -93,8 +88,6 @@ def read_pdf_fields(data: bytes, where: str) -> Extraction | None:
             assembler.add(Reading(name, raw, "acroform", where=f"field {name}"))
         elif raw not in ("☐",):
             assembler.unmapped.append(Unmapped(raw, f"PDF field {name!r}"))
-    from pep_docs.extractors.docx import form_summary
-
     extraction = assembler.finish(identity, {"kind": "pdf", "file": where, "fields": len(ours)})
     extraction.form = form_summary(identity, extraction.data)
     return extraction

@@ -185,3 +185,10 @@ def _in_form_order(data: dict[str, Any], model: PepModel) -> dict[str, Any]:
         return order.get(f"/{key}", len(order))
 
     return {k: data[k] for k in sorted(data, key=rank)}
+
+
+def form_summary(identity: dict[str, str], data: dict) -> dict:
+    """The identity read back, and whether the data inside agrees with it."""
+    keys = ("authority", "phase", "term", "child_id")
+    disagree = [k for k in keys if identity.get(k) and data.get(k) and identity[k] != data[k]]
+    return {**identity, "matches_data": not disagree, "disagreements": disagree}
