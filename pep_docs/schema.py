@@ -280,13 +280,6 @@ class PepModel:
     def has(self, pointer: str) -> bool:
         return pattern_pointer(pointer) in self._by_pointer
 
-    def section_of(self, pointer: str) -> Section | Table | None:
-        key = pointer.split("/")[1] if pointer.count("/") >= 1 else ""
-        for s in self.sections:
-            if s.pointer == f"/{key}":
-                return s
-        return None
-
     def describe(self, pointer: str, section_titles: Mapping[str, str] | None = None) -> str:
         """Where a value sits, in the words of the form.
 

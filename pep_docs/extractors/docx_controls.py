@@ -27,7 +27,6 @@ from pep_docs.schema import Field, PepModel, Table, load_model
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 NS = {"w": W, "w14": W14}
-_XPATH_STEP = re.compile(rf"/{VALUES_PREFIX}:([A-Za-z0-9_$]+)\[(\d+)\]")
 _DIGITS = re.compile(r"\d+")
 
 
