@@ -138,8 +138,10 @@ class PepModel:
         self.header: tuple[Field, ...] = tuple(header)
         self.sections: tuple[Section | Table, ...] = tuple(sections)
         self._by_pointer: dict[str, Node] = {}
-        for node in self.walk():
+        self._order: dict[str, int] = {}
+        for i, node in enumerate(self.walk()):
             self._by_pointer[node.pointer] = node
+            self._order[node.pointer] = i
 
     # -- schema access -------------------------------------------------------------------
 
@@ -276,6 +278,10 @@ class PepModel:
                 pointer=pointer,
                 hint="run `pep-docs schema` to see the fields",
             ) from None
+
+    def rank(self, pointer: str) -> tuple[int, str]:
+        """A sort key putting concrete pointers in the order the form shows them."""
+        return self._order.get(pattern_pointer(pointer), len(self._order)), pointer
 
     def has(self, pointer: str) -> bool:
         return pattern_pointer(pointer) in self._by_pointer

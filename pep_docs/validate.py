@@ -147,7 +147,6 @@ def validate(
             if partial and leaf.validator in ("required", "minItems"):
                 continue
             problems.append(_describe(leaf, model, section_titles or {}))
-    order = {n.pointer: i for i, n in enumerate(model.walk())}
     seen: set[tuple[str, str]] = set()
     unique = []
     for p in problems:
@@ -155,12 +154,7 @@ def validate(
             seen.add((p.pointer, p.message))
             unique.append(p)
 
-    def rank(p: Problem) -> tuple[int, str]:
-        from pep_docs.schema import pattern_pointer
-
-        return (order.get(pattern_pointer(p.pointer), len(order)), p.pointer)
-
-    return sorted(unique, key=rank)
+    return sorted(unique, key=lambda p: model.rank(p.pointer))
 
 
 def section_titles_for(slug: Any) -> Mapping[str, str]:

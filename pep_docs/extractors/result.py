@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pep_docs.extractors.coerce import coerce
-from pep_docs.schema import Field, PepModel, load_model, pattern_pointer, set_pointer
+from pep_docs.schema import Field, PepModel, load_model, set_pointer
 
 # How sure a reading is: read from the field itself, from a carrier that survives round trips,
 # or from the page by position and label.
@@ -146,7 +146,7 @@ class Assembler:
         return Extraction(
             data=ordered,
             form=form,
-            fields=dict(sorted(self.fields.items(), key=lambda kv: _order_key(kv[0], self.model))),
+            fields=dict(sorted(self.fields.items(), key=lambda kv: self.model.rank(kv[0]))),
             warnings=self.warnings,
             unmapped=self.unmapped,
             source=source,
@@ -163,28 +163,8 @@ def _drop_empty_rows(node: Any) -> None:
             _drop_empty_rows(item)
 
 
-def _order_key(pointer: str, model: PepModel) -> tuple[int, str]:
-    order = _form_order(model)
-    return order.get(pattern_pointer(pointer), len(order)), pointer
-
-
-_ORDER_CACHE: dict[int, dict[str, int]] = {}
-
-
-def _form_order(model: PepModel) -> dict[str, int]:
-    key = id(model)
-    if key not in _ORDER_CACHE:
-        _ORDER_CACHE[key] = {n.pointer: i for i, n in enumerate(model.walk())}
-    return _ORDER_CACHE[key]
-
-
 def _in_form_order(data: dict[str, Any], model: PepModel) -> dict[str, Any]:
-    order = _form_order(model)
-
-    def rank(key: str) -> int:
-        return order.get(f"/{key}", len(order))
-
-    return {k: data[k] for k in sorted(data, key=rank)}
+    return {k: data[k] for k in sorted(data, key=lambda key: model.rank(f"/{key}"))}
 
 
 def form_summary(identity: dict[str, str], data: dict) -> dict:
