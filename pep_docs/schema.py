@@ -3,7 +3,9 @@
 Everything that needs to know the fields of a PEP (forms, extraction, validation, QA, reports,
 pages) asks this module; nothing else keeps a list of fields. The walk turns the schema into a
 tree of `Section`, `Group`, `Table` and `Field` nodes with the form hints of the `x-form`
-annotation resolved (`by` and `prepopulated` are inherited from the enclosing object).
+annotation resolved (`by` and `prepopulated` are inherited from the enclosing object), and the
+`x-qa` annotation (what the QA checker, the cohort report and next-term read a node as) kept on
+each node and indexed by role.
 
 Pointers: a concrete pointer names one value in a document (`/targets/0/target`); a field's
 pattern pointer names the schema field, with `*` for array items (`/targets/*/target`).
@@ -26,6 +28,11 @@ PEP_SCHEMA_PATH = SCHEMA_DIR / "pep.schema.json"
 
 PHASES = ("early_years", "school_age", "post_16")
 LEAF_WIDGETS = ("line", "paragraph", "date", "time", "number", "choice", "tickbox")
+# The keys of the `x-qa` annotation (README, "The `x-qa` annotation"): `role` names the node for
+# QA code (unique in the schema), `need` lists the target areas it is evidence of need for,
+# `carry` keeps its prepopulated values in next term's PEP, `next_term` maps this term's value
+# to next term's.
+QA_KEYS = ("carry", "need", "next_term", "role")
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,16 @@ class Field:
     unit: str | None = None
     hidden: bool = False
     schema: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    qa: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def name(self) -> str:
         return self.pointer.rsplit("/", 1)[-1]
+
+    @property
+    def role(self) -> str | None:
+        """The `x-qa` role QA code finds this field by."""
+        return self.qa.get("role")
 
     @property
     def section(self) -> str:
@@ -72,6 +85,11 @@ class Group:
     required: bool
     phases: frozenset[str] | None
     children: tuple[Node, ...]
+    qa: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def role(self) -> str | None:
+        return self.qa.get("role")
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,11 @@ class Table:
     layout: str
     min_items: int
     columns: tuple[Field, ...]
+    qa: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def role(self) -> str | None:
+        return self.qa.get("role")
 
 
 @dataclass(frozen=True)
@@ -108,15 +131,51 @@ def _phases(hints: Mapping[str, Any]) -> frozenset[str] | None:
     return frozenset(phases) if phases else None
 
 
+def _qa(sub: Mapping[str, Any], pointer: str, where: str | None) -> dict[str, Any]:
+    """The node's own `x-qa` annotation (never inherited), its keys and their types checked."""
+    qa = sub.get("x-qa", {})
+    if not isinstance(qa, Mapping):
+        raise SchemaError(f"x-qa at {pointer} is not an object", pointer=pointer, where=where)
+    unknown = sorted(set(qa) - set(QA_KEYS))
+    if unknown:
+        raise SchemaError(
+            f"x-qa at {pointer} takes only {', '.join(QA_KEYS)}; found {', '.join(unknown)}",
+            pointer=pointer,
+            where=where,
+            hint="see the x-qa table in the README",
+        )
+    need = qa.get("need", [])
+    wrong = [
+        key
+        for key, ok in (
+            ("role", isinstance(qa.get("role", "-"), str) and qa.get("role") != ""),
+            ("need", isinstance(need, list) and all(isinstance(a, str) for a in need)),
+            ("carry", isinstance(qa.get("carry", True), bool)),
+            ("next_term", isinstance(qa.get("next_term", {}), Mapping)),
+        )
+        if not ok
+    ]
+    if wrong:
+        raise SchemaError(
+            f"x-qa at {pointer}: {', '.join(wrong)} has the wrong type",
+            pointer=pointer,
+            where=where,
+            hint="role is a name, need a list of target areas, carry true or false, "
+            "next_term an object",
+        )
+    return dict(qa)
+
+
 def _shows_in(node: Node, phase: str | None) -> bool:
     return phase is None or node.phases is None or phase in node.phases
 
 
 class PepModel:
-    """The walked PEP schema."""
+    """The walked PEP schema; `source` (the file it came from) is named in its errors."""
 
-    def __init__(self, schema: Mapping[str, Any]) -> None:
+    def __init__(self, schema: Mapping[str, Any], source: str | None = None) -> None:
         self.schema = schema
+        self.source = source
         self.id: str = schema["$id"]
         self.title: str = schema.get("title", "Personal Education Plan")
         root_hints = schema.get("x-form", {})
@@ -139,9 +198,21 @@ class PepModel:
         self.sections: tuple[Section | Table, ...] = tuple(sections)
         self._by_pointer: dict[str, Node] = {}
         self._order: dict[str, int] = {}
+        self.roles: dict[str, Node] = {}
         for i, node in enumerate(self.walk()):
             self._by_pointer[node.pointer] = node
             self._order[node.pointer] = i
+            if node.role is None:
+                continue
+            if node.role in self.roles:
+                first = self.roles[node.role].pointer
+                raise SchemaError(
+                    f"the x-qa role {node.role!r} is given to both {first} and {node.pointer}",
+                    pointer=node.pointer,
+                    where=source,
+                    hint="a role names one node: keep it on one of them",
+                )
+            self.roles[node.role] = node
 
     # -- schema access -------------------------------------------------------------------
 
@@ -190,6 +261,7 @@ class PepModel:
             unit=hints.get("unit"),
             hidden=bool(hints.get("hidden", False)),
             schema=sub,
+            qa=_qa(sub, pointer, self.source),
         )
 
     def _children(self, sub, pointer, by, pre) -> tuple[Node, ...]:
@@ -219,6 +291,7 @@ class PepModel:
             required=required,
             phases=_phases(hints),
             children=self._children(sub, pointer, by, pre),
+            qa=_qa(sub, pointer, self.source),
         )
 
     def _table(self, sub, pointer, by, pre, required) -> Table:
@@ -240,6 +313,7 @@ class PepModel:
             layout=hints.get("layout", "rows"),
             min_items=int(sub.get("minItems", 0)),
             columns=columns,  # type: ignore[arg-type]
+            qa=_qa(sub, pointer, self.source),
         )
 
     # -- walking ---------------------------------------------------------------------------
@@ -423,4 +497,4 @@ def load_schema(path: Path = PEP_SCHEMA_PATH) -> dict[str, Any]:
 @cache
 def load_model(path: Path = PEP_SCHEMA_PATH) -> PepModel:
     """The walked PEP schema (walked once per process)."""
-    return PepModel(load_schema(path))
+    return PepModel(load_schema(path), source=str(path))

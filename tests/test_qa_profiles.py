@@ -9,7 +9,7 @@ import pytest
 from pep_docs.errors import ProfileError
 from pep_docs.profiles import all_profiles, read_profile
 from pep_docs.qa.check import check_document
-from pep_docs.qa.fields import load_fields
+from pep_docs.qa.fields import load_qa_fields
 from pep_docs.qa.rules import RULES, criterion_problems, require_valid_criteria
 from pep_docs.schema import load_model
 from tests.conftest import PEPS, ROOT, SEEDS, load
@@ -90,10 +90,11 @@ def test_a_must_meet_naming_no_criterion_is_refused(tmp_path):
 
 
 def test_fields_used_by_the_checker_exist_in_the_schema():
-    fields = load_fields()
-    assert fields["targets"]["array"] == "/targets"
-    areas = load_model().node(f"{fields['targets']['array']}/*/{fields['targets']['area']}")
-    assert set(fields["needs"]) == {value for value, _ in areas.choices}
+    fields = load_qa_fields()
+    assert fields.pointer("targets") == "/targets"
+    areas = load_model().node(fields.pointer("target.area"))
+    assert set(fields.needs) == {value for value, _ in areas.choices}
+    assert all(fields.needs.values()), "every target area needs evidence fields"
 
 
 def test_authority_option_checks_against_another_profile():

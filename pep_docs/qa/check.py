@@ -12,13 +12,13 @@ from typing import Any
 
 from pep_docs.errors import DocumentError
 from pep_docs.profiles import Profile, load_profile
-from pep_docs.qa.fields import load_fields
+from pep_docs.qa.fields import load_qa_fields
 from pep_docs.qa.pages import render_page
 from pep_docs.qa.rating import decide
 from pep_docs.qa.rules import NOT_APPLICABLE, NOT_MET, Context, Outcome, require_valid_criteria, run
 from pep_docs.qa.smart import RULES as SMART_RULES
 from pep_docs.qa.smart import SmartResult
-from pep_docs.schema import Field, get_pointer, load_model
+from pep_docs.schema import Field, get_pointer
 from pep_docs.validate import Problem, validate
 
 SHAPE_VERSION = 1
@@ -141,15 +141,15 @@ class CheckResult:
     @property
     def identity(self) -> dict[str, Any]:
         """Which PEP this is: child ID, phase and term."""
-        spec = load_fields()["report"]
+        fields = load_qa_fields()
         return {
-            name: get_pointer(self.document, spec[name]) for name in ("child_id", "phase", "term")
+            role: get_pointer(self.document, fields.pointer(role))
+            for role in ("child_id", "phase", "term")
         }
 
     def _phase_label(self) -> str:
-        pointer = load_fields()["phase"]
-        node = load_model().node(pointer)
-        value = get_pointer(self.document, pointer)
+        node = load_qa_fields().node("phase")
+        value = get_pointer(self.document, node.pointer)
         return node.label_for(value) if isinstance(node, Field) and value else "?"
 
     def to_html(self) -> str:

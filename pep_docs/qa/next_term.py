@@ -1,6 +1,6 @@
 """Next term's PEP, prepopulated from this term's returned one.
 
-What carries over is decided by the schema and `fields.json`: inside the carried sections
+What carries over is decided by the schema: inside the nodes marked `"x-qa": {"carry": true}`
 (child, social care, contacts, setting...) every field the schema marks `prepopulated` keeps its
 value; this term's targets become next term's previous targets to review; the meeting moves to
 the agreed next meeting; everything else is left for people to fill in again.
@@ -15,7 +15,7 @@ from typing import Any
 
 from pep_docs.errors import DocumentError
 from pep_docs.profiles import Profile, load_profile
-from pep_docs.qa.fields import load_fields
+from pep_docs.qa.fields import load_qa_fields
 from pep_docs.schema import Field, Group, PepModel, Table, get_pointer, load_model, set_pointer
 
 SEASONS = ("spring", "summer", "autumn")
@@ -33,15 +33,16 @@ def following_term(term: str) -> str:
     return f"{year}-{SEASONS[index + 1]}"
 
 
-def _next_term(document: Mapping[str, Any], profile: Profile | None, meeting: date | None) -> str:
-    term = document.get("term")
+def _next_term(term: Any, profile: Profile | None, meeting: date | None) -> str:
     if profile is not None and meeting is not None:
         # The profile's own term dates know which term the agreed meeting falls in.
         for t in profile.terms():
             if t.start <= meeting <= t.end and t.term != term:
                 return t.term
     if not isinstance(term, str):
-        raise DocumentError("the PEP has no term to move on from", pointer="/term")
+        raise DocumentError(
+            "the PEP has no term to move on from", pointer=load_qa_fields().pointer("term")
+        )
     return following_term(term)
 
 
@@ -71,16 +72,14 @@ def _advance_year(model: PepModel, pointer: str, value: Any) -> Any:
 def next_term(document: Mapping[str, Any], *, model: PepModel | None = None) -> dict[str, Any]:
     """Next term's prepopulated PEP from this term's returned one."""
     model = model or load_model()
-    spec = load_fields()["next_term"]
-    profile = None
-    if isinstance(document.get("authority"), str):
-        profile = load_profile(document["authority"])
+    fields = load_qa_fields(model)
+    authority = get_pointer(document, fields.pointer("authority"))
+    profile = load_profile(authority) if isinstance(authority, str) else None
     out: dict[str, Any] = {}
-    for pointer in spec["carry"]:
-        if model.has(pointer):
-            _carry(model, document, model.node(pointer), out)
+    for pointer in fields.carry:
+        _carry(model, document, model.node(pointer), out)
 
-    meeting_pointer, next_pointer = spec["meeting"], spec["next_meeting"]
+    meeting_pointer, next_pointer = fields.pointer("meeting"), fields.pointer("next_meeting")
     next_meeting = get_pointer(document, next_pointer)
     next_date = None
     if isinstance(next_meeting, Mapping):
@@ -89,25 +88,28 @@ def next_term(document: Mapping[str, Any], *, model: PepModel | None = None) -> 
             if model.has(target) and value not in (None, ""):
                 set_pointer(out, target, copy.deepcopy(value))
         try:
-            next_date = date.fromisoformat(str(next_meeting.get("date")))
+            next_date = date.fromisoformat(
+                str(get_pointer(document, fields.pointer("next_meeting.date")))
+            )
         except ValueError:
             next_date = None
-    kind = spec["meeting_type"]
-    this_type = get_pointer(document, kind["pointer"])
+    type_pointer = fields.pointer("meeting.type")
+    this_type = get_pointer(document, type_pointer)
     if this_type is not None:
-        set_pointer(out, kind["pointer"], kind["next"].get(this_type, this_type))
+        changes = fields.next_term_values("meeting.type")
+        set_pointer(out, type_pointer, changes.get(this_type, this_type))
 
-    old_term = document.get(spec["term"].lstrip("/"))
-    new_term = _next_term(document, profile, next_date)
-    set_pointer(out, spec["term"], new_term)
+    old_term = get_pointer(document, fields.pointer("term"))
+    new_term = _next_term(old_term, profile, next_date)
+    set_pointer(out, fields.pointer("term"), new_term)
     if isinstance(old_term, str) and old_term.endswith("-summer") and new_term.endswith("-autumn"):
-        year_pointer = spec["year_group"]
+        year_pointer = fields.pointer("year_group")
         year = get_pointer(out, year_pointer)
         if year is not None:
             set_pointer(out, year_pointer, _advance_year(model, year_pointer, year))
 
-    review = spec["review"]
-    source, target = review["from"], review["to"]
+    # This term's targets are next term's previous targets, to review.
+    source, target = fields.pointer("targets"), fields.pointer("previous_targets")
     table = model.node(target)
     carried = [c.name for c in table.columns if c.prepopulated] if isinstance(table, Table) else []
     previous = []

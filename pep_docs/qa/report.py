@@ -20,7 +20,7 @@ from typing import Any
 from pep_docs.errors import PepDocsError
 from pep_docs.qa.charts import bars, level_colour, stacked_bars
 from pep_docs.qa.check import CheckResult
-from pep_docs.qa.fields import load_fields
+from pep_docs.qa.fields import load_qa_fields
 from pep_docs.qa.pages import render_page
 from pep_docs.qa.rules import MET, NOT_APPLICABLE, NOT_MET, RULES, Context
 from pep_docs.schema import Field, get_pointer, load_model
@@ -87,8 +87,8 @@ class PepRow:
 
     @classmethod
     def from_result(cls, result: CheckResult) -> PepRow:
-        doc, spec = result.document, load_fields()["report"]
-        get = lambda name: get_pointer(doc, spec[name])  # noqa: E731
+        doc, fields = result.document, load_qa_fields()
+        get = lambda role: get_pointer(doc, fields.pointer(role))  # noqa: E731
         ctx = Context(doc, result.profile)
         deadlines = tuple(
             Deadline(c.id, c.text, c.outcome.value, c.result == MET)
@@ -96,16 +96,16 @@ class PepRow:
             if crit["rule"]["kind"] == "within_days" and c.result != NOT_APPLICABLE
         )
         gap = None
-        years, months = _number(get("reading_age_years")), _number(get("reading_age_months"))
-        born = ctx.date(load_fields()["date_of_birth"])
-        tested = _date(get("reading_test_date")) or ctx.date(load_fields()["meeting_date"])
+        years, months = _number(get("reading_age.years")), _number(get("reading_age.months"))
+        born = ctx.date(fields.pointer("date_of_birth"))
+        tested = _date(get("reading_age.test_date")) or ctx.date(fields.pointer("meeting.date"))
         if years is not None and born and tested:
             gap = int(years * 12 + (months or 0)) - _months_between(born, tested)
         pp = RULES["ppp_linked"].function(ctx)
-        targets = load_fields()["targets"]
+        amount = fields.column("target.ppp_amount")
         linked_amount = sum(
-            _number(t.get(targets["ppp_amount"])) or 0.0
-            for t in ctx.items(targets["array"])
+            _number(t.get(amount)) or 0.0
+            for t in ctx.items(fields.pointer("targets"))
             if isinstance(t, Mapping)
         )
         return cls(
@@ -114,18 +114,18 @@ class PepRow:
             child_id=str(get("child_id") or ""),
             term=str(get("term") or ""),
             school=str(get("school") or "Not recorded"),
-            phase=_label(spec["phase"], get("phase")),
-            year_group=_label(spec["year_group"], get("year_group")),
+            phase=_label(fields.pointer("phase"), get("phase")),
+            year_group=_label(fields.pointer("year_group"), get("year_group")),
             rating=result.rating,
             levels=tuple(result.profile.levels),
             not_met=tuple(result.not_met),
             applicable=tuple(c.id for c in result.criteria if c.result != NOT_APPLICABLE),
             criteria_text={c.id: c.text for c in result.criteria},
             deadlines=deadlines,
-            attendance=_number(get("attendance")),
-            sdq=_number(get("sdq")),
+            attendance=_number(get("attendance.term_percent")),
+            sdq=_number(get("sdq.score")),
             reading_gap_months=gap,
-            ppp_requested=_number(ctx.get(load_fields()["pupil_premium"]["request_amount"])),
+            ppp_requested=_number(get("ppp.request_amount")),
             ppp_linked_amount=linked_amount,
             ppp_linked=pp.result == MET,
             schema_problems=len(result.schema_problems),
@@ -178,8 +178,7 @@ class Cohort:
 
     def _order(self, attribute: str):
         if attribute in ("phase", "year_group"):
-            pointer = load_fields()["report"][attribute]
-            node = load_model().node(pointer)
+            node = load_qa_fields().node(attribute)
             labels = [label for _, label in node.choices] if isinstance(node, Field) else []
             return lambda g: (labels.index(g) if g in labels else len(labels), g)
         return lambda g: (g == "Not recorded", g.lower())

@@ -18,7 +18,7 @@ from pep_docs.errors import ProfileError
 from pep_docs.profiles import Profile
 from pep_docs.qa.answers import answer_problem, is_answered
 from pep_docs.qa.days import DAY_KINDS, SchoolCalendar
-from pep_docs.qa.fields import load_fields
+from pep_docs.qa.fields import QaFields, load_qa_fields
 from pep_docs.qa.smart import ROLE_WORDS, SmartResult, check_target
 from pep_docs.schema import Field, PepModel, get_pointer, load_model
 
@@ -64,8 +64,8 @@ class Context:
     model: PepModel = field(default_factory=load_model)
 
     @cached_property
-    def fields(self) -> Mapping[str, Any]:
-        return load_fields()
+    def fields(self) -> QaFields:
+        return load_qa_fields(self.model)
 
     @cached_property
     def calendar(self) -> SchoolCalendar:
@@ -127,30 +127,31 @@ class Context:
 
     @property
     def phase(self) -> Any:
-        return self.get(self.fields["phase"])
+        return self.get(self.fields.pointer("phase"))
 
     def age(self) -> int | None:
-        born = self.date(self.fields["date_of_birth"])
-        on = self.date(self.fields["meeting_date"])
+        born = self.date(self.fields.pointer("date_of_birth"))
+        on = self.date(self.fields.pointer("meeting.date"))
         if born is None or on is None:
             return None
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
     def role_label(self, role: str) -> str:
-        node = self.model.node(
-            f"{self.fields['attendees']['array']}/*/{self.fields['attendees']['role']}"
-        )
+        node = self.fields.node("attendee.role")
         return node.label_for(role) if isinstance(node, Field) else role
 
     @cached_property
     def smart(self) -> list[SmartResult]:
         """The SMART check of every target, in order (shared by every criterion and the output)."""
-        parts = self.fields["targets"]
-        array = parts["array"]
+        array = self.fields.pointer("targets")
+        parts = {
+            part: self.fields.column(f"target.{part}")
+            for part in ("area", "text", "measure", "by_when", "actions")
+        }
         role_words = tuple(
             dict.fromkeys([label.lower() for _, label in self._role_choices()] + list(ROLE_WORDS))
         )
-        area_node = self.model.node(f"{array}/*/{parts['area']}")
+        area_node = self.fields.node("target.area")
         results = []
         for i, target in enumerate(self.items(array)):
             if not isinstance(target, Mapping):
@@ -165,20 +166,18 @@ class Context:
                     area_label=lambda a, n=area_node: n.label_for(a) if isinstance(n, Field) else a,
                     need_evidence=self._need_evidence,
                     roles=role_words,
-                    meeting=self.date(self.fields["meeting_date"]),
-                    next_review=self.date(self.fields["next_review"]),
+                    meeting=self.date(self.fields.pointer("meeting.date")),
+                    next_review=self.date(self.fields.pointer("next_meeting.date")),
                 )
             )
         return results
 
     def _role_choices(self) -> tuple[tuple[str, str], ...]:
-        node = self.model.node(
-            f"{self.fields['attendees']['array']}/*/{self.fields['attendees']['role']}"
-        )
+        node = self.fields.node("attendee.role")
         return node.choices if isinstance(node, Field) else ()
 
     def _need_evidence(self, area: str) -> list[str] | None:
-        pointers = self.fields["needs"].get(area)
+        pointers = self.fields.needs.get(area)
         if pointers is None:
             return None
         return [self.label(p) for p in pointers if is_answered(self.get(p))]
@@ -320,7 +319,9 @@ def smart_targets(
     results = ctx.smart
     smart = [r for r in results if r.smart]
     evidence = tuple(
-        Evidence(f"{r.pointer}/{ctx.fields['targets']['text']}", r.label, clip(r.text), r.summary())
+        Evidence(
+            f"{r.pointer}/{ctx.fields.column('target.text')}", r.label, clip(r.text), r.summary()
+        )
         for r in results
     )
     problems = []
@@ -403,15 +404,17 @@ def within_days(
 def attendees(ctx: Context, roles: str | Sequence[str], attendance: Sequence[str]) -> Outcome:
     """Each named role (or every one of the profile's `meeting.mandatory_attendees`) has an
     attendee recorded with one of the allowed kinds of attendance."""
-    spec = ctx.fields["attendees"]
-    array = spec["array"]
+    array = ctx.fields.pointer("attendees")
+    name_key, role_key, how_key = (
+        ctx.fields.column(f"attendee.{part}") for part in ("name", "role", "attendance")
+    )
     wanted = (
         list(ctx.profile.meeting["mandatory_attendees"])
         if roles == "mandatory_attendees"
         else list(roles)
     )
     rows = ctx.items(array)
-    attendance_node = ctx.model.node(f"{array}/*/{spec['attendance']}")
+    attendance_node = ctx.fields.node("attendee.attendance")
     allowed = " or ".join(
         attendance_node.label_for(a) if isinstance(attendance_node, Field) else a
         for a in attendance
@@ -421,12 +424,12 @@ def attendees(ctx: Context, roles: str | Sequence[str], attendance: Sequence[str
         matches = [
             (i, row)
             for i, row in enumerate(rows)
-            if isinstance(row, Mapping) and row.get(spec["role"]) == role
+            if isinstance(row, Mapping) and row.get(role_key) == role
         ]
-        ok = [(i, row) for i, row in matches if row.get(spec["attendance"]) in attendance]
+        ok = [(i, row) for i, row in matches if row.get(how_key) in attendance]
         for i, row in ok or matches:
-            how = ctx.show(f"{array}/{i}/{spec['attendance']}", row.get(spec["attendance"]))
-            text = f"{row.get(spec['name'], '')}, {ctx.role_label(role)}: {how}"
+            how = ctx.show(f"{array}/{i}/{how_key}", row.get(how_key))
+            text = f"{row.get(name_key, '')}, {ctx.role_label(role)}: {how}"
             note = "answered" if ok else f"not {allowed}"
             evidence.append(Evidence(f"{array}/{i}", ctx.label(f"{array}/{i}"), text, note))
         if not ok:
@@ -448,35 +451,33 @@ def ppp_linked(ctx: Context) -> Outcome:
     """A PP+ request is costed and linked to targets: at least one target carries a PP+
     amount, the targets' amounts add up to the amount requested, and the purpose of the
     request is answered."""
-    spec = ctx.fields["targets"]
-    pp = ctx.fields["pupil_premium"]
-    array, amount_name = spec["array"], spec["ppp_amount"]
+    array, amount_name = ctx.fields.pointer("targets"), ctx.fields.column("target.ppp_amount")
+    request_p = ctx.fields.pointer("ppp.request_amount")
+    purpose_p = ctx.fields.pointer("ppp.request_purpose")
     linked = []
     for i, target in enumerate(ctx.items(array)):
         amount = target.get(amount_name) if isinstance(target, Mapping) else None
         if isinstance(amount, int | float) and not isinstance(amount, bool) and amount > 0:
             linked.append((i, amount))
     total = sum(a for _, a in linked)
-    request = ctx.get(pp["request_amount"])
-    purpose_problem = ctx.problem(pp["request_purpose"])
+    request = ctx.get(request_p)
+    purpose_problem = ctx.problem(purpose_p)
     evidence = [
-        ctx.evidence(pp["request_amount"], ""),
-        ctx.evidence(pp["request_purpose"], purpose_problem or "answered"),
+        ctx.evidence(request_p, ""),
+        ctx.evidence(purpose_p, purpose_problem or "answered"),
     ]
     evidence += [ctx.evidence(f"{array}/{i}/{amount_name}", "linked") for i, _ in linked]
     problems = []
     if not linked:
-        problems.append(
-            f"no target has a {ctx.model.node(f'{array}/*/{amount_name}').title} amount"
-        )
+        problems.append(f"no target has a {ctx.fields.node('target.ppp_amount').title} amount")
     if not isinstance(request, int | float) or isinstance(request, bool):
-        problems.append(f"{ctx.label(pp['request_amount'])} is empty")
+        problems.append(f"{ctx.label(request_p)} is empty")
     elif linked and abs(total - request) > 0.005:
         problems.append(
             f"the targets' amounts add up to £{total:,.2f}, not the £{request:,.2f} requested"
         )
     if purpose_problem:
-        problems.append(f"{ctx.label(pp['request_purpose'])} {purpose_problem}")
+        problems.append(f"{ctx.label(purpose_p)} {purpose_problem}")
     if problems:
         return Outcome(NOT_MET, "; ".join(problems), tuple(evidence))
     targets = ", ".join(str(i + 1) for i, _ in linked)

@@ -275,7 +275,8 @@ def check_target(
     meeting: date | None,
     next_review: date | None,
 ) -> SmartResult:
-    """The five letters for one target. `parts` names the target's columns (fields.json)."""
+    """The five letters for one target. `parts` maps each part (area, text, measure, by_when,
+    actions) to the key of its column, from the schema's `target.*` x-qa roles."""
 
     def text(part: str) -> str:
         value = target.get(parts[part])
