@@ -23,12 +23,21 @@ from typing import Any
 
 from pep_docs.errors import SchemaError
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+def _schema_dir() -> Path:
+    """Where the schema files are: `pep_docs/_schemas/` in an installed wheel (setup.py builds
+    the repository's `schemas/` in there), else `schemas/` at the root of a checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "_schemas"
+    return installed if installed.is_dir() else package.parent / "schemas"
+
+
+SCHEMA_DIR = _schema_dir()
 PEP_SCHEMA_PATH = SCHEMA_DIR / "pep.schema.json"
 
 PHASES = ("early_years", "school_age", "post_16")
 LEAF_WIDGETS = ("line", "paragraph", "date", "time", "number", "choice", "tickbox")
-# The keys of the `x-qa` annotation (README, "The `x-qa` annotation"): `role` names the node for
+# The keys of the `x-qa` annotation (README, "QA roles"): `role` names the node for
 # QA code (unique in the schema), `need` lists the target areas it is evidence of need for,
 # `carry` keeps its prepopulated values in next term's PEP, `next_term` maps this term's value
 # to next term's.
