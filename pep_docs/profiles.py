@@ -216,11 +216,18 @@ def _find(slug: str) -> Path | None:
 
 @cache
 def _load_cached(folder: Path) -> Profile:
-    return read_profile(folder)
+    profile = read_profile(folder)
+    # Checked here, not when a PEP first reaches a broken criterion: a typo in an authority's
+    # rules stops every command that loads the profile, naming the file and the criterion.
+    from pep_docs.qa.rules import require_valid_criteria  # pep_docs.qa.rules imports this module
+
+    require_valid_criteria(profile)
+    return profile
 
 
 def load_profile(slug: str) -> Profile:
-    """The profile for an authority slug, searched on `search_path()`."""
+    """The profile for an authority slug, searched on `search_path()`, validated by the profile
+    schema and its QA rules checked (`pep_docs.qa.rules.criterion_problems`)."""
     folder = _find(slug)
     if folder is None:
         known = ", ".join(available()) or "none"
