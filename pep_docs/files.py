@@ -56,7 +56,9 @@ def display_name(name: str | None, limit: int = 120) -> str:
     kept = re.sub(r"\s+", " ", kept).strip(" .")
     if len(kept) > limit:
         stem, dot, ext = kept.rpartition(".")
-        kept = (stem[: limit - len(ext) - 2] + "…" + dot + ext) if dot and len(ext) <= 5 else (
-            kept[: limit - 1] + "…"
+        kept = (
+            (stem[: limit - len(ext) - 2] + "…" + dot + ext)
+            if dot and len(ext) <= 5
+            else (kept[: limit - 1] + "…")
         )
     return kept or "unnamed file"

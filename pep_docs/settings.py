@@ -31,33 +31,68 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATA_DIR", "var", "Folder for the database, uploaded files and packs. Never served "
-            "as static files; created with mode 0700."),
-    Setting("DATABASE_URL", "", "SQLAlchemy URL. Empty: SQLite at `<DATA_DIR>/pep-docs.sqlite3`. "
-            "PostgreSQL: `postgresql+psycopg://user@host/db`."),
-    Setting("REDIS_URL", "", "Empty: jobs run inside `pep-docs serve` (embedded). Set, e.g. "
-            "`redis://localhost:6379/0`: jobs go through RQ to `pep-docs worker` processes."),
+    Setting(
+        "DATA_DIR",
+        "var",
+        "Folder for the database, uploaded files and packs. Never served "
+        "as static files; created with mode 0700.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "SQLAlchemy URL. Empty: SQLite at `<DATA_DIR>/pep-docs.sqlite3`. "
+        "PostgreSQL: `postgresql+psycopg://user@host/db`.",
+    ),
+    Setting(
+        "REDIS_URL",
+        "",
+        "Empty: jobs run inside `pep-docs serve` (embedded). Set, e.g. "
+        "`redis://localhost:6379/0`: jobs go through RQ to `pep-docs worker` processes.",
+    ),
     Setting("QUEUE", "pep-docs", "Name of the RQ queue."),
-    Setting("SECRET_KEY", "", "Signs session cookies and CSRF tokens. Empty: a random key is made "
-            "once and kept in `<DATA_DIR>/secret_key` (mode 0600)."),
-    Setting("MAX_UPLOAD_MB", 50, "Largest upload request; bigger requests get 413 before any "
-            "parsing."),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Signs session cookies and CSRF tokens. Empty: a random key is made "
+        "once and kept in `<DATA_DIR>/secret_key` (mode 0600).",
+    ),
+    Setting(
+        "MAX_UPLOAD_MB", 50, "Largest upload request; bigger requests get 413 before any parsing."
+    ),
     Setting("MAX_FILES_PER_UPLOAD", 200, "Most files in one upload."),
     Setting("SESSION_HOURS", 8, "A sign-in lasts this long."),
-    Setting("SECURE_COOKIES", True, "Send cookies only over HTTPS (browsers treat "
-            "`http://localhost` as secure too). Turn off only behind a TLS-terminating proxy "
-            "that does not pass the scheme."),
-    Setting("EMBEDDED_WORKERS", 2, "Threads running jobs inside `pep-docs serve` when no Redis "
-            "is configured."),
+    Setting(
+        "SECURE_COOKIES",
+        True,
+        "Send cookies only over HTTPS (browsers treat "
+        "`http://localhost` as secure too). Turn off only behind a TLS-terminating proxy "
+        "that does not pass the scheme.",
+    ),
+    Setting(
+        "EMBEDDED_WORKERS",
+        2,
+        "Threads running jobs inside `pep-docs serve` when no Redis is configured.",
+    ),
     Setting("RETURN_TIMEOUT", 120, "Seconds a job reading one returned form may run."),
     Setting("PACK_CHUNK_TIMEOUT", 600, "Seconds a job rendering one chunk of a pack may run."),
     Setting("PACK_CHUNK_SIZE", 50, "Children per pack chunk; chunks are shared among workers."),
-    Setting("RETRIES", 3, "Retries after a transient fault, such as a worker killed mid-job. "
-            "Unreadable files are never retried."),
-    Setting("RETRY_SECONDS", 10, "Wait before the first retry; each next wait is 6 times "
-            "longer (10 s, 60 s, 360 s)."),
-    Setting("MAINTENANCE_SECONDS", 30, "How often a worker puts back jobs that were lost "
-            "(Redis restarted without them, a worker killed) and fails abandoned ones."),
+    Setting(
+        "RETRIES",
+        3,
+        "Retries after a transient fault, such as a worker killed mid-job. "
+        "Unreadable files are never retried.",
+    ),
+    Setting(
+        "RETRY_SECONDS",
+        10,
+        "Wait before the first retry; each next wait is 6 times longer (10 s, 60 s, 360 s).",
+    ),
+    Setting(
+        "MAINTENANCE_SECONDS",
+        30,
+        "How often a worker puts back jobs that were lost "
+        "(Redis restarted without them, a worker killed) and fails abandoned ones.",
+    ),
     Setting("THREADS", 4, "Threads of the WSGI server (waitress) in `pep-docs serve`."),
 )
 
@@ -137,7 +172,9 @@ def load_settings(
         try:
             table = tomllib.loads(instance.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise PepDocsError(f"the instance file is not valid TOML: {exc}", where=str(instance))
+            raise PepDocsError(
+                f"the instance file is not valid TOML: {exc}", where=str(instance)
+            ) from exc
         for key, value in table.items():
             setting = _BY_NAME.get(key.upper())
             if setting is None:

@@ -52,8 +52,12 @@ def return_view(record: Return) -> dict[str, Any]:
         "url": url_for("api.get_return_", return_id=record.id, _external=True),
         "status": record.status,
         "error": record.error,
-        "file": {"name": record.original_name, "size": record.size, "type": record.kind,
-                 "sha256": record.sha256},  # fmt: skip
+        "file": {
+            "name": record.original_name,
+            "size": record.size,
+            "type": record.kind,
+            "sha256": record.sha256,
+        },  # fmt: skip
         "extraction": record.extraction if done else None,
         "check": record.check if done else None,
     }

@@ -59,8 +59,9 @@ def receive(uploads: list[FileStorage]) -> list[Received]:
         data = upload.read()
         digest = files.sha256(data)
         existing = g.db.scalar(
-            select(Return).where(Return.authority == current_user.authority,
-                                 Return.sha256 == digest)  # fmt: skip
+            select(Return).where(
+                Return.authority == current_user.authority, Return.sha256 == digest
+            )  # fmt: skip
         )
         if existing is not None:
             received.append(Received(existing, duplicate=True))
@@ -130,7 +131,9 @@ def upload() -> Any:
     again = len(received) - new
     message = f"{new} file{'s' if new != 1 else ''} received"
     if again:
-        message += f"; {again} had been uploaded before and {'is' if again == 1 else 'are'} not read twice"
+        message += (
+            f"; {again} had been uploaded before and {'is' if again == 1 else 'are'} not read twice"
+        )
     flash(message, "success")
     for item in received:
         if item.note:
@@ -267,7 +270,7 @@ def _sections(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _label(described: str, section_title: str) -> str:
-    """"SMART targets, target 2: 'By when'" shown under its section as "target 2: By when"."""
+    """ "SMART targets, target 2: 'By when'" shown under its section as "target 2: By when"."""
     if described.startswith(section_title):
         described = described[len(section_title) :].lstrip(":, ")
     return re.sub(r"(^|: )'(.*)'$", r"\1\2", described)
