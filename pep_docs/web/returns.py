@@ -255,7 +255,7 @@ def _sections(data: dict[str, Any]) -> list[dict[str, Any]]:
     values = dict(iter_values(data))
     out = []
     for section in model.sections:
-        title = titles.get(section.key, section.title)
+        title = titles.get(section.pointer[1:], section.title)
         rows = [
             (
                 _label(model.describe(pointer, titles), title),
