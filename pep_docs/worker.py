@@ -41,6 +41,9 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
         connection=connection,
         serializer=JSONSerializer,
         maintenance_interval=settings.MAINTENANCE_SECONDS,
+        # An idle worker waits on Redis for (worker_ttl - 15) s between maintenance checks, so
+        # this keeps lost work from waiting longer than MAINTENANCE_SECONDS to be put back.
+        worker_ttl=settings.MAINTENANCE_SECONDS + 15,
     )
     worker.settings = settings
     return worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
