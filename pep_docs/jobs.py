@@ -10,7 +10,7 @@ fails jobs that can no longer run, so no return stays "running" for ever.
 from __future__ import annotations
 
 import logging
-import math
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -121,23 +121,26 @@ def plan_pack(pack_id: str) -> str:
         cohort = files.path_of(settings, "uploads", row.cohort_stored)
         authority, term, formats = row.authority, row.term, tuple(row.formats.split(","))
         name = row.cohort_name
+    workdir = settings.data_dir / "tmp" / pack_id  # the children's data, for every chunk
+    workdir.mkdir(mode=0o700, exist_ok=True)
     try:
-        plan = packs.plan_pack(cohort, authority, term, formats, where=name)
+        plan = packs.plan_pack(cohort, authority, term, formats, workdir=workdir,
+                               chunk_size=settings.PACK_CHUNK_SIZE, pack_id=pack_id)  # fmt: skip
     except PepDocsError as exc:
+        exc.where = name  # the name the person uploaded, not where it is stored
         _fail_pack(url, pack_id, str(exc))
         return FAILED
-    size = settings.PACK_CHUNK_SIZE
-    total = len(plan.children)
-    chunks = max(1, math.ceil(total / size))
+    total, chunks = len(plan.children), len(plan.chunks)
     with session_scope(url) as s:
         row = s.get(Pack, pack_id)
         row.plan, row.total, row.chunks = plan.to_dict(), total, chunks
-        row.problems = [p.to_dict() if hasattr(p, "to_dict") else p for p in plan.problems]
+        row.problems = list(plan.not_made)
         for index in range(chunks):
             if s.get(PackChunk, (pack_id, index)) is None:
                 s.add(PackChunk(pack_id=pack_id, index=index))
     if total == 0:
-        _fail_pack(url, pack_id, "the cohort file has no child that could be read")
+        _fail_pack(url, pack_id, "no child in the cohort file could be read; the problems "
+                   "with each row are listed below")  # fmt: skip
         return FAILED
     dispatcher = dispatcher_for(settings)
     for index in range(chunks):
@@ -160,15 +163,14 @@ def render_pack_chunk(pack_id: str, index: str) -> str:
             return DONE
         chunk.status, chunk.attempts = RUNNING, chunk.attempts + 1
         plan = packs.PackPlan.from_dict(row.plan)
-    size = settings.PACK_CHUNK_SIZE
-    start, stop = i * size, min((i + 1) * size, len(plan.children))
+    start, stop = plan.chunks[i].start, plan.chunks[i].stop
     stored = files.new_name(".zip")
     target = files.path_of(settings, "tmp", stored)
     manifest = packs.render_chunk(plan, start, stop, target)
     with session_scope(url) as s:
         chunk = s.get(PackChunk, (pack_id, i))
         chunk.status, chunk.stored_name, chunk.children = DONE, stored, stop - start
-        chunk.manifest = [m.to_dict() if hasattr(m, "to_dict") else m for m in manifest]
+        chunk.manifest = manifest
     with session_scope(url) as s:
         done = s.scalar(
             select(func.coalesce(func.sum(PackChunk.children), 0)).where(
@@ -215,6 +217,7 @@ def finish_pack(pack_id: str) -> str:
         row.status, row.result_stored, row.done = DONE, stored, row.total
     for part in parts:
         part.unlink(missing_ok=True)
+    shutil.rmtree(settings.data_dir / "tmp" / pack_id, ignore_errors=True)
     return DONE
 
 
