@@ -303,7 +303,7 @@ def _folders(schools: Iterable[str]) -> dict[str, str]:
     names, and names of the pack's own files, get a number."""
     folders: dict[str, str] = {}
     taken = {n.casefold() for n in _RESERVED_AT_ROOT}
-    for school in sorted(set(schools), key=_school_key):
+    for school in sorted(set(schools), key=lambda s: (_school_key(s), s)):
         key = _school_key(school)
         if key in folders:
             continue
