@@ -271,6 +271,7 @@ def describe_failure(kind: str, exc_type: type | None, exc: BaseException | None
 
 def record_failure(kind: str, ids: tuple[str, ...], reason: str, will_retry: bool) -> None:
     """Write a failed attempt to the record: "trying again" or failed for good."""
+    log.warning("job %s: %s%s", job_id(kind, *ids), reason, "; trying again" if will_retry else "")
     url = current_settings().database_url
     if KINDS[kind].subject == "return":
         with session_scope(url) as s:
@@ -363,7 +364,8 @@ class RqDispatcher:
                             serializer=JSONSerializer)  # fmt: skip
         except NoSuchJobError:
             return None
-        return str(job.get_status(refresh=False))
+        status = job.get_status(refresh=False)
+        return getattr(status, "value", status)
 
 
 class QueueUnavailable(PepDocsError):

@@ -144,7 +144,9 @@ def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tu
     for name, filename, data in files:
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"'
-            "\r\nContent-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+            "\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+            + data
+            + b"\r\n"
         )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"

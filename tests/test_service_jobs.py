@@ -30,7 +30,7 @@ from tests.service import (
     wait_for,
 )
 
-FIXTURE = PEPS / "bf-school-age-hard-name.json"
+FIXTURE = PEPS / "cb-school-age-hard-name.json"
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,9 @@ class Stack:
                         timeout, f"{path} to be {' or '.join(statuses)}", every=0.5)  # fmt: skip
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in self.folder.glob("*.log"))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text()[-3000:]}" for p in self.folder.glob("*.log")
+        )
 
 
 def make_stack(tmp_path: Path, mode: str, workers: int = 2, **settings) -> Stack:
@@ -93,7 +95,7 @@ def make_stack(tmp_path: Path, mode: str, workers: int = 2, **settings) -> Stack
         settings["REDIS_URL"] = redis.url
     env = service_env(tmp_path / "data", MAINTENANCE_SECONDS=2, RETRY_SECONDS=1, **settings)
     stack = Stack(tmp_path, env, redis=redis)
-    stack.token = add_user(env, "officer@bf.example.invalid", "bracknell-forest")
+    stack.token = add_user(env, "officer@cb.example.invalid", "central-bedfordshire")
     if redis is not None:
         stack.stack.callback(redis.stop)
     stack.serve()
@@ -172,3 +174,99 @@ def test_users_add_asks_for_the_password_twice_and_prints_a_working_token(tmp_pa
     assert again.stderr == "error: a@example.invalid already has an account\n"
     db = json.dumps(sorted(p.name for p in (tmp_path / "data").iterdir()))
     assert "pep-docs.sqlite3" in db
+
+
+def cohort_csv(authority: str, copies: int = 1) -> bytes:
+    """The fixture cohort's children of one authority (repeated with new ids for bulk)."""
+    import csv
+    import io
+
+    from tests.conftest import FIXTURES
+
+    with open(FIXTURES / "cohort.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        rows = [r for r in reader if r["authority"] == authority]
+        fields = reader.fieldnames
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    for n in range(copies):
+        for row in rows:
+            writer.writerow({**row, "child_id": f"{row['child_id']}-{n}" if n else row["child_id"]})
+    return out.getvalue().encode()
+
+
+def start_pack(stack: Stack, cohort: bytes, term: str = "2026-autumn") -> dict:
+    from tests.service import multipart
+
+    body, kind = multipart({"term": term, "formats": "docx,pdf"},
+                           [("cohort", "cohort.csv", cohort)])  # fmt: skip
+    code, answer = api(stack.base, stack.token, "POST", "/api/v1/packs", data=body,
+                       headers={"Content-Type": kind})  # fmt: skip
+    assert code == 202, answer
+    return answer
+
+
+@pytest.mark.parametrize("service", ["embedded", "rq"], indirect=True)
+def test_a_pack_is_made_in_chunks_and_downloaded(service):
+    import io
+    import zipfile
+
+    cohort = cohort_csv("central-bedfordshire")
+    pack = start_pack(service, cohort)
+    assert (pack["status"], pack["term"], pack["formats"]) == ("queued", "2026-autumn",
+                                                               ["docx", "pdf"])  # fmt: skip
+    got = service.until(f"/api/v1/packs/{pack['id']}", ("done", "failed"), timeout=300)
+    children = cohort.count(b"\n") - 1
+    assert (got["status"], got["error"], got["problems"]) == ("done", None, []), service.logs()
+    assert got["progress"] == {"done": children, "total": children}
+    code, data = api(service.base, service.token, "GET", f"/api/v1/packs/{pack['id']}/download")
+    assert code == 200
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        manifest = z.read("manifest.csv").decode("utf-8-sig").splitlines()
+    assert sum(n.endswith(".docx") for n in names) == children
+    assert sum(n.endswith(".pdf") for n in names) == children
+    assert len(manifest) == children + 1
+
+
+def test_a_worker_killed_mid_job_leaves_nothing_running_for_ever(tmp_path):
+    """SIGKILL a worker and its work-horse while they render a pack chunk; a second worker's
+    maintenance finds the abandoned job, retries it, and the pack completes."""
+    import os
+    import signal
+
+    from pep_docs.db import Pack, PackChunk, session_scope
+    from pep_docs.settings import load_settings
+
+    stack = make_stack(tmp_path, "rq", workers=0, PACK_CHUNK_SIZE=500, PACK_CHUNK_TIMEOUT=30)
+    with stack.stack:
+        first = stack.start_worker()
+        pack = start_pack(stack, cohort_csv("central-bedfordshire", copies=3))
+        url = load_settings(environ=stack.env).database_url
+
+        def chunk_running():
+            with session_scope(url) as s:
+                chunk = s.get(PackChunk, (pack["id"], 0))
+                return chunk is not None and chunk.status == "running"
+
+        wait_for(chunk_running, 120, "the worker to start rendering the chunk", every=0.05)
+        # The worker and its work-horse (RQ starts the horse in its own session), as when a
+        # machine is lost.
+        horses = [int(p) for p in Path(f"/proc/{first.pid}/task/{first.pid}/children")
+                  .read_text().split()]  # fmt: skip
+        assert horses, "the worker has a work-horse while it runs a job"
+        for pid in [first.pid, *horses]:
+            os.kill(pid, signal.SIGKILL)
+        first.wait()
+        with session_scope(url) as s:
+            assert s.get(Pack, pack["id"]).status == "running"
+        stack.start_worker()
+        got = stack.until(f"/api/v1/packs/{pack['id']}", ("done", "failed"), timeout=400)
+        assert (got["status"], got["error"]) == ("done", None), stack.logs()
+        with session_scope(url) as s:
+            assert s.get(PackChunk, (pack["id"], 0)).attempts == 2
+        assert (
+            f"job render_pack_chunk-{pack['id']}-0: the worker stopped while doing this (it "
+            "was killed or its machine restarted); trying again"
+        ) in stack.logs()

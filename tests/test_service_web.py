@@ -136,7 +136,9 @@ def test_security_headers_on_every_answer(app):
 
 def test_a_word_and_a_pdf_return_are_read_checked_and_shown(app, forms):
     client = signed_in(app)
-    answer = upload(client, [("Returned PEP.docx", forms["docx"]), ("Returned PEP.pdf", forms["pdf"])])
+    answer = upload(
+        client, [("Returned PEP.docx", forms["docx"]), ("Returned PEP.pdf", forms["pdf"])]
+    )
     assert answer.status_code == 302
     assert "2 files received" in client.get("/returns").text
     with session_scope(app.config["PEP_DOCS"].database_url) as db:
