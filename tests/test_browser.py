@@ -151,5 +151,7 @@ def test_an_officer_uploads_returns_sees_the_rating_and_downloads_a_pack(server,
 
     page.get_by_role("link", name="Cohort report").click()
     page.get_by_text("2 PEPs read for").wait_for()
+    report = page.frame_locator("iframe.report-frame")
+    report.get_by_role("heading", name="Ratings by school or setting").wait_for()
     shoot(page, "report", tmp_path)
     context.close()
