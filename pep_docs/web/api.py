@@ -16,7 +16,7 @@ from pep_docs.db import DONE, Pack, Return, audit
 from pep_docs.errors import PepDocsError
 from pep_docs.web.auth import user_from_token
 from pep_docs.web.packs import get_pack, start_pack
-from pep_docs.web.returns import get_return, receive
+from pep_docs.web.returns import get_return, receive, too_many
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -69,6 +69,8 @@ def post_returns() -> Any:
     uploads = [f for f in request.files.getlist("file") if f.filename or f.content_length]
     if not uploads:
         return error_response(400, "Send one or more files as multipart fields named 'file'")
+    if too_many(uploads):
+        return error_response(413, too_many(uploads))
     received = receive(uploads)
     return jsonify({
         "returns": [

@@ -97,6 +97,13 @@ def receive(uploads: list[FileStorage]) -> list[Received]:
     return received
 
 
+def too_many(uploads: list[FileStorage]) -> str | None:
+    limit = current_app.config["PEP_DOCS"].MAX_FILES_PER_UPLOAD
+    if len(uploads) > limit:
+        return f"{len(uploads)} files is more than {limit} at once: upload them in smaller groups"
+    return None
+
+
 def get_return(return_id: str) -> Return:
     record = g.db.get(Return, return_id) if return_id.isalnum() else None
     if record is None:
@@ -125,6 +132,9 @@ def upload() -> Any:
     uploads = [f for f in request.files.getlist("file") if f.filename or f.content_length]
     if not uploads:
         flash("Select one or more returned PEP forms to upload", "error")
+        return redirect(url_for("returns.index"))
+    if too_many(uploads):
+        flash(too_many(uploads), "error")
         return redirect(url_for("returns.index"))
     received = receive(uploads)
     new = sum(not r.duplicate for r in received)
