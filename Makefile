@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test lint system venv bench clean
+.PHONY: run tour test lint system venv bench clean
 
 system:
 	./scripts/install-system-packages.sh
@@ -18,6 +18,9 @@ venv: $(BIN)/pep-docs
 
 run: system venv
 	./scripts/demo.sh
+
+tour: system venv
+	./scripts/tour.sh
 
 lint: venv
 	$(BIN)/ruff check pep_docs tests benchmarks scripts

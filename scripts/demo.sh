@@ -1,38 +1,35 @@
 #!/usr/bin/env bash
-# `make run`: the main job on a fresh machine, with synthetic data only. Everything it writes
-# goes to out/demo/ (ignored by git).
+# `make run`: the service on this machine with a demo account, jobs run inside the web process
+# (no Redis needed). Synthetic data only; everything goes to var/demo/ (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
-out=out/demo
-mkdir -p "$out"
-fixture=fixtures/peps/cb-weak-late-return.json
+export PEP_DOCS_DATA_DIR="${PEP_DOCS_DATA_DIR:-var/demo}"
+port="${PORT:-8000}"
+email=demo@example.invalid
+mkdir -p "$PEP_DOCS_DATA_DIR/samples"
+chmod 700 "$PEP_DOCS_DATA_DIR"
+secret="$PEP_DOCS_DATA_DIR/demo-password"
+if [ ! -s "$secret" ]; then
+  (umask 077 && "$bin/python" -c 'import secrets; print(secrets.token_urlsafe(12))' >"$secret")
+  password="$(cat "$secret")"
+  printf '%s\n%s\n' "$password" "$password" |
+    "$bin/pep-docs" users add "$email" --authority central-bedfordshire
+fi
+# Returned forms to try uploading: synthetic children, filled in as a school would.
+for name in cb-weak-vague-targets cb-school-age-hard-name cb-post-16; do
+  for fmt in docx pdf; do
+    out="$PEP_DOCS_DATA_DIR/samples/$name.$fmt"
+    [ -s "$out" ] || "$bin/pep-docs" render --data "fixtures/peps/$name.json" -o "$out" >/dev/null
+  done
+done
+cat <<MSG
 
-echo "== Authority profiles"
-"$bin/pep-docs" authorities
-echo
-echo "== Validating the synthetic fixture PEPs"
-find fixtures/peps -maxdepth 1 -name "*.json" ! -name "*.expected.json" -print0 | sort -z |
-  xargs -0 "$bin/pep-docs" schema validate | tail -n 1
-echo
-echo "== Generating prepopulated Word and PDF forms, and a blank one"
-"$bin/pep-docs" render --data "$fixture" -o "$out/pep.docx"
-"$bin/pep-docs" render --data "$fixture" -o "$out/pep.pdf"
-"$bin/pep-docs" render --authority peterborough --phase post_16 --term 2026-autumn -o "$out/blank-peterborough-post-16.pdf"
-echo
-echo "== Reading the returned forms back"
-"$bin/pep-docs" extract "$out/pep.docx" -o "$out/pep.docx.json"
-"$bin/pep-docs" extract "$out/pep.pdf" -o "$out/pep.pdf.json"
-echo
-echo "== Checking the returned Word form against Central Bedfordshire's criteria"
-"$bin/pep-docs" check "$out/pep.docx" | head -n 6
-"$bin/pep-docs" check "$out/pep.docx" --format html -o "$out/check.html"
-echo
-echo "== The cohort report of every fixture"
-find fixtures/peps -maxdepth 1 -name "*.json" ! -name "*.expected.json" -print0 | sort -z |
-  xargs -0 "$bin/pep-docs" report -o "$out/cohort.html"
-find fixtures/peps -maxdepth 1 -name "*.json" ! -name "*.expected.json" -print0 | sort -z |
-  xargs -0 "$bin/pep-docs" report -o "$out/cohort.xlsx"
-echo
-echo "Done. Open the files in $out/"
-ls -1 "$out"
+  pep-docs is starting.
+  Open   http://localhost:$port/
+  Sign in as $email with the password $(cat "$secret")
+  Returned forms to upload are in $PEP_DOCS_DATA_DIR/samples/; a cohort for a term pack is
+  fixtures/cohort.csv (term 2026-autumn). Stop with Ctrl+C.
+
+MSG
+exec "$bin/pep-docs" serve --port "$port"

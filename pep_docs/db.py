@@ -1,0 +1,190 @@
+"""What the service keeps: users, returned forms, packs and the audit log (SQLAlchemy).
+
+The database is the record of truth. Redis only carries job ids: a job lost from Redis is put back
+from the rows here (`pep_docs.jobs.maintain`), so nothing uploaded is ever lost with the queue.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+# Status words shared by returns and packs, as the API shows them.
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # The authority whose returns and packs this user may see (one profile slug).
+    authority: Mapped[str] = mapped_column(String(64))
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    created: Mapped[datetime] = mapped_column(default=now)
+
+
+class Return(Base):
+    """One uploaded file and what was read from it."""
+
+    __tablename__ = "returns"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    authority: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded: Mapped[datetime] = mapped_column(default=now)
+    # The name the file had, cleaned for display; never used as a path.
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    check: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Shown in lists without opening the JSON; personal data, so never put on the queue.
+    child_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    rating: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class Pack(Base):
+    """A term pack: a cohort file in, a zip of forms out, made in chunks."""
+
+    __tablename__ = "packs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    authority: Mapped[str] = mapped_column(String(64), index=True)
+    term: Mapped[str] = mapped_column(String(32))
+    formats: Mapped[str] = mapped_column(String(32), default="docx,pdf")
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created: Mapped[datetime] = mapped_column(default=now)
+    updated: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    cohort_name: Mapped[str] = mapped_column(String(255))
+    cohort_stored: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    result_stored: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class PackChunk(Base):
+    """One chunk of a pack, made by whichever worker takes it; a row per chunk keeps the count
+    of finished chunks exact when several workers finish at once."""
+
+    __tablename__ = "pack_chunks"
+
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    children: Mapped[int] = mapped_column(Integer, default=0)
+    stored_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    manifest: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class AuditEvent(Base):
+    """Who did what to which record: uploads, views, downloads, sign-ins, packs."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str | None] = mapped_column(String(16), default=None)
+    object_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+    remote: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the web process read while a worker writes; busy_timeout waits instead of
+    # failing with "database is locked" when two workers finish at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    """One engine per database URL per process, tables created on first use."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = create_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(engine)
+        _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close pooled connections (a forked work-horse must not share its parent's)."""
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+    _ENGINES.clear()
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session committed on success and rolled back on error."""
+    session = sessionmaker(engine_for(url), expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def audit(
+    session: Session,
+    action: str,
+    *,
+    user_id: int | None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: str | None = None,
+    remote: str | None = None,
+) -> None:
+    session.add(AuditEvent(user_id=user_id, action=action, object_type=object_type,
+                           object_id=object_id, detail=detail, remote=remote))  # fmt: skip
+
+
+# A forked process (an RQ work-horse) must open its own connections, not reuse its parent's.
+os.register_at_fork(after_in_child=dispose_engines)

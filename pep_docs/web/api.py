@@ -1,0 +1,146 @@
+"""The JSON API (`/api/v1`), for other systems. Bearer tokens from `pep-docs users add --api-token`.
+
+Every error has one shape: `{"error": {"status": 404, "code": "not_found", "message": "..."}}`.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
+from flask_login import current_user
+
+from pep_docs import files
+from pep_docs.db import DONE, Pack, Return, audit
+from pep_docs.errors import PepDocsError
+from pep_docs.web.auth import user_from_token
+from pep_docs.web.packs import get_pack, start_pack
+from pep_docs.web.returns import get_return, receive, too_many
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+CODES = {
+    400: "bad_request", 401: "unauthorised", 404: "not_found", 405: "method_not_allowed",
+    413: "too_large", 422: "unprocessable", 500: "server_error",
+}  # fmt: skip
+
+
+def error_response(status: int, message: str) -> Any:
+    body = {"error": {"status": status, "code": CODES.get(status, "error"), "message": message}}
+    return jsonify(body), status
+
+
+def token_required(view: Any) -> Any:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = user_from_token()
+        if user is None:
+            return error_response(401, "Send a valid API token: Authorization: Bearer <token>")
+        # Signed in for this request only: Flask-Login reads the user from here, and no
+        # session (so no cookie) is ever made for an API call.
+        g._login_user = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def return_view(record: Return) -> dict[str, Any]:
+    done = record.status == DONE
+    return {
+        "id": record.id,
+        "url": url_for("api.get_return_", return_id=record.id, _external=True),
+        "status": record.status,
+        "error": record.error,
+        "file": {
+            "name": record.original_name,
+            "size": record.size,
+            "type": record.kind,
+            "sha256": record.sha256,
+        },  # fmt: skip
+        "extraction": record.extraction if done else None,
+        "check": record.check if done else None,
+    }
+
+
+@bp.post("/returns")
+@token_required
+def post_returns() -> Any:
+    uploads = [f for f in request.files.getlist("file") if f.filename or f.content_length]
+    if not uploads:
+        return error_response(400, "Send one or more files as multipart fields named 'file'")
+    if too_many(uploads):
+        return error_response(413, too_many(uploads))
+    received = receive(uploads)
+    return jsonify({
+        "returns": [
+            {"id": r.record.id, "url": url_for("api.get_return_", return_id=r.record.id,
+                                               _external=True),
+             "status": r.record.status, "duplicate": r.duplicate, "note": r.note}
+            for r in received
+        ]
+    }), 202  # fmt: skip
+
+
+@bp.get("/returns/<return_id>")
+@token_required
+def get_return_(return_id: str) -> Any:
+    record = get_return(return_id)
+    audit(g.db, "return.view", user_id=current_user.id,
+          object_type="return", object_id=record.id, detail="api", remote=request.remote_addr)  # fmt: skip
+    g.db.commit()
+    return jsonify(return_view(record))
+
+
+@bp.post("/packs")
+@token_required
+def post_packs() -> Any:
+    upload = request.files.get("cohort")
+    if upload is None:
+        return error_response(400, "Send the cohort file as a multipart field named 'cohort'")
+    authority = request.form.get("authority") or current_user.authority
+    if authority != current_user.authority:
+        return error_response(404, f"No authority {authority!r} for this account")
+    try:
+        pack = start_pack(upload, authority, request.form.get("term", ""),
+                          (request.form.get("formats") or "docx,pdf").split(","))  # fmt: skip
+    except PepDocsError as exc:
+        return error_response(422, str(exc))
+    return jsonify(pack_view(pack)), 202
+
+
+def pack_view(pack: Pack) -> dict[str, Any]:
+    return {
+        "id": pack.id,
+        "url": url_for("api.get_pack_", pack_id=pack.id, _external=True),
+        "status": pack.status,
+        "error": pack.error,
+        "authority": pack.authority,
+        "term": pack.term,
+        "formats": pack.formats.split(","),
+        "progress": {"done": pack.done, "total": pack.total},
+        "problems": pack.problems,
+        "download": url_for("api.download_pack", pack_id=pack.id, _external=True)
+        if pack.status == DONE
+        else None,
+    }
+
+
+@bp.get("/packs/<pack_id>")
+@token_required
+def get_pack_(pack_id: str) -> Any:
+    return jsonify(pack_view(get_pack(pack_id)))
+
+
+@bp.get("/packs/<pack_id>/download")
+@token_required
+def download_pack(pack_id: str) -> Any:
+    pack = get_pack(pack_id)
+    if pack.status != DONE or not pack.result_stored:
+        return error_response(404, "The pack is not ready yet; poll its url until status is done")
+    audit(g.db, "pack.download", user_id=current_user.id, object_type="pack", object_id=pack.id,
+          detail="api", remote=request.remote_addr)  # fmt: skip
+    g.db.commit()
+    path = files.path_of(current_app.config["PEP_DOCS"], "packs", pack.result_stored)
+    return send_file(path, mimetype="application/zip", as_attachment=True,
+                     download_name=f"pep-pack-{pack.authority}-{pack.term}.zip")  # fmt: skip

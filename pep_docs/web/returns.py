@@ -1,0 +1,286 @@
+"""Returned forms: upload, list, one return's page, downloads, and the cohort report."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from pep_docs import files
+from pep_docs.db import DONE, FAILED, QUEUED, Return, audit
+from pep_docs.extractors import sniff
+from pep_docs.jobs import QueueUnavailable, dispatcher_for
+from pep_docs.schema import load_model
+from pep_docs.web.auth import require_same_authority
+
+bp = Blueprint("returns", __name__)
+
+KINDS = {"docx": "Word (.docx)", "pdf": "PDF"}
+REFUSED_KINDS = {
+    "ole": "this is an old Word (.doc) file or a password-protected document: ask the school "
+    "to save it as .docx without a password",
+    "unknown": "this is not a Word (.docx) or PDF file, so it is kept but not read: ask the "
+    "school for the PEP form",
+}
+
+
+@dataclass
+class Received:
+    record: Return
+    duplicate: bool
+    note: str | None = None
+
+
+def receive(uploads: list[FileStorage]) -> list[Received]:
+    """Store each uploaded file and queue it to be read; the same file twice is one return."""
+    settings = current_app.config["PEP_DOCS"]
+    received = []
+    for upload in uploads:
+        data = upload.read()
+        digest = files.sha256(data)
+        existing = g.db.scalar(
+            select(Return).where(
+                Return.authority == current_user.authority, Return.sha256 == digest
+            )  # fmt: skip
+        )
+        if existing is not None:
+            received.append(Received(existing, duplicate=True))
+            continue
+        kind = sniff(data[:2048]) if data else "unknown"
+        record = Return(
+            authority=current_user.authority,
+            uploaded_by=current_user.id,
+            original_name=files.display_name(upload.filename),
+            stored_name=files.store(settings, "uploads", data),
+            sha256=digest,
+            size=len(data),
+            kind=kind if kind in KINDS else "other",
+        )
+        if kind not in KINDS:
+            # Kept for a person to look at, with its reason; never parsed.
+            record.status, record.error = FAILED, REFUSED_KINDS.get(kind, REFUSED_KINDS["unknown"])
+        g.db.add(record)
+        g.db.flush()
+        audit(g.db, "return.upload", user_id=current_user.id, object_type="return",
+              object_id=record.id, detail=f"{record.size} bytes", remote=request.remote_addr)  # fmt: skip
+        g.db.commit()
+        item = Received(record, duplicate=False)
+        if record.status == QUEUED:
+            try:
+                dispatcher_for(settings).submit("read_return", record.id)
+            except QueueUnavailable:
+                item.note = ("the queue is not reachable just now; the file is kept and will "
+                             "be read when it is back")  # fmt: skip
+                record.error = item.note
+                g.db.commit()
+        received.append(item)
+    return received
+
+
+def too_many(uploads: list[FileStorage]) -> str | None:
+    limit = current_app.config["PEP_DOCS"].MAX_FILES_PER_UPLOAD
+    if len(uploads) > limit:
+        return f"{len(uploads)} files is more than {limit} at once: upload them in smaller groups"
+    return None
+
+
+def get_return(return_id: str) -> Return:
+    record = g.db.get(Return, return_id) if return_id.isalnum() else None
+    if record is None:
+        abort(404)
+    require_same_authority(record.authority)
+    return record
+
+
+@bp.get("/")
+def home() -> Any:
+    return redirect(url_for("returns.index"))
+
+
+@bp.get("/returns")
+def index() -> Any:
+    records = g.db.scalars(
+        select(Return).where(Return.authority == current_user.authority)
+        .order_by(Return.uploaded.desc()).limit(1000)
+    ).all()  # fmt: skip
+    return render_template("returns.html", returns=records, kinds=KINDS,
+                           max_mb=current_app.config["PEP_DOCS"].MAX_UPLOAD_MB)  # fmt: skip
+
+
+@bp.post("/returns")
+def upload() -> Any:
+    uploads = [f for f in request.files.getlist("file") if f.filename or f.content_length]
+    if not uploads:
+        flash("Select one or more returned PEP forms to upload", "error")
+        return redirect(url_for("returns.index"))
+    if too_many(uploads):
+        flash(too_many(uploads), "error")
+        return redirect(url_for("returns.index"))
+    received = receive(uploads)
+    new = sum(not r.duplicate for r in received)
+    again = len(received) - new
+    message = f"{new} file{'s' if new != 1 else ''} received"
+    if again:
+        message += (
+            f"; {again} had been uploaded before and {'is' if again == 1 else 'are'} not read twice"
+        )
+    flash(message, "success")
+    for item in received:
+        if item.note:
+            flash(f"{item.record.original_name}: {item.note}", "error")
+    return redirect(url_for("returns.index"))
+
+
+@bp.get("/returns/<return_id>")
+def show(return_id: str) -> Any:
+    record = get_return(return_id)
+    audit(g.db, "return.view", user_id=current_user.id, object_type="return",
+          object_id=record.id, remote=request.remote_addr)  # fmt: skip
+    g.db.commit()
+    sections = _sections(record.extraction["data"]) if record.extraction else []
+    return render_template("return.html", r=record, sections=sections, kinds=KINDS,
+                           refresh=record.status not in (DONE, FAILED))  # fmt: skip
+
+
+@bp.get("/returns/<return_id>/status.json")
+def status(return_id: str) -> Any:
+    record = get_return(return_id)
+    return {"status": record.status}
+
+
+@bp.get("/returns/<return_id>/data.json")
+def download_json(return_id: str) -> Any:
+    record = get_return(return_id)
+    if record.extraction is None:
+        abort(404)
+    audit(g.db, "return.download", user_id=current_user.id, object_type="return",
+          object_id=record.id, detail="json", remote=request.remote_addr)  # fmt: skip
+    g.db.commit()
+    body = json.dumps({"extraction": record.extraction, "check": record.check},
+                      ensure_ascii=False, indent=2)  # fmt: skip
+    return send_file(io.BytesIO(body.encode()), mimetype="application/json", as_attachment=True,
+                     download_name=f"return-{record.id}.json")  # fmt: skip
+
+
+@bp.get("/returns/<return_id>/original")
+def download_original(return_id: str) -> Any:
+    record = get_return(return_id)
+    audit(g.db, "return.download", user_id=current_user.id, object_type="return",
+          object_id=record.id, detail="original", remote=request.remote_addr)  # fmt: skip
+    g.db.commit()
+    path = files.path_of(current_app.config["PEP_DOCS"], "uploads", record.stored_name)
+    suffix = {"docx": ".docx", "pdf": ".pdf"}.get(record.kind, ".bin")
+    # Always a download with a neutral type: an uploaded file is never shown inline here.
+    return send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                     download_name=f"return-{record.id}{suffix}")  # fmt: skip
+
+
+def _term_results(term: str | None) -> tuple[list[str], str | None, list[Any]]:
+    """Every term with a read PEP (newest first), the term asked for, and its check results."""
+    from pep_docs.qa.check import check_document
+
+    done = g.db.scalars(
+        select(Return).where(Return.authority == current_user.authority, Return.status == DONE)
+    ).all()
+    terms = sorted({str(r.extraction["data"].get("term")) for r in done
+                    if r.extraction and r.extraction["data"].get("term")}, reverse=True)  # fmt: skip
+    term = term or (terms[0] if terms else None)
+    results = [
+        check_document(r.extraction["data"], file=r.original_name)
+        for r in done
+        if r.extraction and r.check is not None and r.extraction["data"].get("term") == term
+    ]
+    return terms, term, results
+
+
+@bp.get("/report")
+def report() -> Any:
+    """The cohort report for every return read this term (the latest term by default)."""
+    from pep_docs.qa.report import build_cohort, write_xlsx
+
+    terms, term, results = _term_results(request.args.get("term"))
+    download = request.args.get("download") == "1" and bool(results)
+    audit(g.db, "report.download" if download else "report.view", user_id=current_user.id,
+          object_type="report", object_id=term or "", detail=f"{len(results)} PEPs",
+          remote=request.remote_addr)  # fmt: skip
+    g.db.commit()
+    if download:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "cohort.xlsx"
+            write_xlsx(build_cohort(results), path)
+            data = path.read_bytes()
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=f"cohort-{term}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    return render_template("report.html", terms=terms, term=term, count=len(results))
+
+
+@bp.get("/report/page")
+def report_page() -> Any:
+    """The report itself, framed by /report: its own page, with styles inline and no script."""
+    from pep_docs.qa.report import build_cohort, write_html
+
+    _terms, _term, results = _term_results(request.args.get("term"))
+    if not results:
+        abort(404)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cohort.html"
+        write_html(build_cohort(results), path)
+        html = path.read_text(encoding="utf-8")
+    response = current_app.response_class(html, mimetype="text/html")
+    response.headers["X-Pep-Docs-Frame"] = "report"  # the header hook relaxes CSP for this only
+    return response
+
+
+def _sections(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The extracted PEP as the form shows it: section by section, each answer with its label."""
+    from pep_docs.forms import display_value
+    from pep_docs.profiles import load_profile
+    from pep_docs.schema import iter_values, pattern_pointer
+
+    model = load_model()
+    try:
+        titles = load_profile(str(data.get("authority"))).section_titles
+    except Exception:  # an unknown authority still shows, with the schema's own titles
+        titles = {}
+    values = dict(iter_values(data))
+    out = []
+    for section in model.sections:
+        title = titles.get(section.pointer[1:], section.title)
+        rows = [
+            (
+                _label(model.describe(pointer, titles), title),
+                display_value(model.node(pattern_pointer(pointer)), value),
+            )
+            for pointer, value in values.items()
+            if pointer.startswith(section.pointer + "/")
+        ]
+        if rows:
+            out.append({"title": title, "rows": rows})
+    return out
+
+
+def _label(described: str, section_title: str) -> str:
+    """ "SMART targets, target 2: 'By when'" shown under its section as "target 2: By when"."""
+    if described.startswith(section_title):
+        described = described[len(section_title) :].lstrip(":, ")
+    return re.sub(r"(^|: )'(.*)'$", r"\1\2", described)

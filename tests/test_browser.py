@@ -1,0 +1,157 @@
+"""A Virtual School officer's afternoon, in Debian's Chromium driven by Playwright, against a real
+`pep-docs serve` (waitress, embedded jobs): sign in, upload a filled .docx and a filled .pdf, wait
+for them to be read, see the rating and a criterion's evidence, make a term pack for a small cohort
+and download it.
+
+Screenshots of each page are written to $PEP_DOCS_SCREENSHOTS when it is set (the README's pictures
+are made this way: `PEP_DOCS_SCREENSHOTS=docs/images .venv/bin/pytest tests/test_browser.py`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pep_docs.forms import prepare
+from pep_docs.render import render
+from tests.conftest import FIXTURES, PEPS, expected, load
+from tests.service import PASSWORD, add_user, free_port, process, service_env, wait_for
+
+FIXTURE = PEPS / "cb-weak-vague-targets.json"
+AUTHORITY = "central-bedfordshire"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",  # the tests run as root in CI containers
+    "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
+    "--disable-sync", "--no-first-run", "--disable-features=Translate,MediaRouter",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    env = service_env(folder / "data")
+    add_user(env, "officer@cb.example.invalid", AUTHORITY, token=False)
+    port = free_port()
+    with process(["serve", "--port", str(port)], env, folder / "serve.log"):
+        base = f"http://localhost:{port}"
+
+        def up() -> bool:
+            import urllib.request
+
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=2) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        wait_for(up, 60, "pep-docs serve to start")
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Chromium is installed by scripts/install-system-packages.sh"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def shoot(page, name: str, tmp_path: Path) -> None:
+    folder = Path(os.environ.get("PEP_DOCS_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"web-{name}.png"), full_page=False)
+
+
+def small_cohort(tmp_path: Path) -> Path:
+    """The first three children of the fixture cohort who belong to the authority."""
+    with open(FIXTURES / "cohort.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        rows = [r for r in reader if r["authority"] == AUTHORITY][:3]
+        fields = reader.fieldnames
+    out = tmp_path / "autumn cohort.csv"
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def test_an_officer_uploads_returns_sees_the_rating_and_downloads_a_pack(server, browser, tmp_path):
+    spec = prepare(data=load(FIXTURE))
+    docx, pdf = tmp_path / "Return from school.docx", tmp_path / "Return from school.pdf"
+    docx.write_bytes(render(spec, "docx"))
+    pdf.write_bytes(render(spec, "pdf"))
+    want = expected(FIXTURE)["qa"]
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(server + "/returns")
+    assert page.url.startswith(server + "/sign-in?next=")
+    shoot(page, "sign-in", tmp_path)
+    page.get_by_label("E-mail address").fill("officer@cb.example.invalid")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.url == server + "/returns"
+
+    page.get_by_label("Upload returned forms").set_input_files([str(docx), str(pdf)])
+    page.get_by_role("button", name="Upload and read").click()
+    page.get_by_text("2 files received").wait_for()
+    # The list reloads itself while returns are being read; "Read" is the green tag.
+    expect(page.locator("tbody .tag--green")).to_have_count(2, timeout=120_000)
+    assert page.locator("tbody tr").count() == 2
+    assert page.locator("tbody tr").first.locator("td").nth(4).inner_text() == want["rating"]
+    shoot(page, "returns", tmp_path)
+
+    page.get_by_role("link", name="Return from school.docx").click()
+    page.get_by_role("heading", name=f"Quality rating: {want['rating']}").wait_for()
+    missed = want["not_met"][0]
+    row = page.locator("tbody tr").filter(has_text=missed).first
+    assert "Not met" in row.inner_text()
+    evidence = row.locator("td").nth(2).inner_text()
+    assert evidence.strip() != ""
+    shoot(page, "return", tmp_path)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="The data as read and checked (JSON)").click()
+    assert download.value.suggested_filename.endswith(".json")
+
+    page.get_by_role("link", name="Term packs").click()
+    page.get_by_label("Term").select_option("2026-autumn")
+    page.get_by_label("Cohort file").set_input_files(str(small_cohort(tmp_path)))
+    page.get_by_role("button", name="Make the pack").click()
+    page.get_by_role("heading", name="Term pack for 2026-autumn").wait_for()
+    shoot(page, "pack-progress", tmp_path)
+    link = page.get_by_role("link", name="Download the pack (.zip)")
+    link.wait_for(timeout=180_000)
+    assert page.locator("#progress-text").inner_text() == "3 of 3 children"
+    shoot(page, "pack", tmp_path)
+    with page.expect_download() as download:
+        link.click()
+    data = Path(download.value.path()).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+    assert sum(n.endswith(".docx") for n in names) == 3
+    assert sum(n.endswith(".pdf") for n in names) == 3
+    assert any(n.endswith("manifest.csv") for n in names)
+
+    page.get_by_role("link", name="Cohort report").click()
+    page.get_by_text("2 PEPs read for").wait_for()
+    report = page.frame_locator("iframe.report-frame")
+    report.get_by_role("heading", name="Ratings by school or setting").wait_for()
+    shoot(page, "report", tmp_path)
+    context.close()
