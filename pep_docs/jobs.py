@@ -9,7 +9,9 @@ fails jobs that can no longer run, so no return stays "running" for ever.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import shutil
 import threading
 import time
@@ -206,9 +208,13 @@ def finish_pack(pack_id: str) -> str:
         parts = [files.path_of(settings, "tmp", c.stored_name) for c in chunks]
     stored = files.new_name(".zip")
     target = files.path_of(settings, "packs", stored)
-    with open(target, "xb") as out:
-        packs.assemble(plan, parts, out)
-    target.chmod(0o600)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            packs.assemble(plan, parts, out)
+    except BaseException:
+        target.unlink(missing_ok=True)  # never a half-written pack (a full disk, a timeout)
+        raise
     with session_scope(url) as s:
         row = s.get(Pack, pack_id)
         if row.status == DONE:  # another run of this job got there first
@@ -222,10 +228,17 @@ def finish_pack(pack_id: str) -> str:
 
 
 def _fail_pack(url: str, pack_id: str, reason: str) -> None:
+    """Fail a pack and delete what it made so far: children's data is not kept for nothing."""
+    settings = current_settings()
     with session_scope(url) as s:
         row = s.get(Pack, pack_id)
-        if row is not None and row.status != DONE:
-            row.status, row.error = FAILED, reason
+        if row is None or row.status == DONE:
+            return
+        row.status, row.error = FAILED, reason
+        for chunk in s.scalars(select(PackChunk).where(PackChunk.pack_id == pack_id)):
+            if chunk.stored_name:
+                files.path_of(settings, "tmp", chunk.stored_name).unlink(missing_ok=True)
+    shutil.rmtree(settings.data_dir / "tmp" / pack_id, ignore_errors=True)
 
 
 # --- how jobs are described and run ------------------------------------------------------------
@@ -266,6 +279,9 @@ def describe_failure(kind: str, exc_type: type | None, exc: BaseException | None
         return f"this took longer than the {limit} s allowed"
     if isinstance(exc, PepDocsError):
         return str(exc)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return ("the server ran out of disk space while writing this (or reached its file size "
+                "limit); nothing half-written was kept: free some space, then start it again")  # fmt: skip
     return f"an unexpected error ({name or 'unknown'}); the details are in the worker's log"
 
 
@@ -345,7 +361,9 @@ class RqDispatcher:
                 args=ids,
                 timeout=getattr(self.settings, KINDS[kind].timeout_setting),
                 job_id=job_id(kind, *ids),
-                retry=Retry(max=self.settings.RETRIES, interval=retry_intervals(self.settings)),
+                retry=Retry(max=self.settings.RETRIES, interval=retry_intervals(self.settings))
+                if self.settings.RETRIES
+                else None,
                 on_failure=Callback(rq_failure_callback),
                 meta={"kind": kind},
                 result_ttl=3600,

@@ -97,6 +97,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+_ZERO_ALLOWED = {"RETRIES"}
 
 
 def _coerce(setting: Setting, value: Any, source: str) -> Any:
@@ -114,7 +115,7 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
         except ValueError:
             pass
         else:
-            if number > 0:
+            if number > 0 or (number == 0 and setting.name in _ZERO_ALLOWED):
                 return number
     else:
         return str(value)

@@ -101,10 +101,12 @@ def add_user(env: dict[str, str], email: str, authority: str, *, token: bool = T
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], env: dict[str, str], log: Path, wrapper: tuple[str, ...] = ()
+) -> Iterator[subprocess.Popen[bytes]]:
     """A `pep-docs` process in its own process group (so a kill takes its children too)."""
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "pep_docs", *args], env=env, cwd=ROOT,
+        proc = subprocess.Popen([*wrapper, sys.executable, "-m", "pep_docs", *args], env=env, cwd=ROOT,
                                 stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # fmt: skip
     try:

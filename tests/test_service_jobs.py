@@ -51,10 +51,10 @@ class Stack:
     stack: ExitStack = field(default_factory=ExitStack)
     workers: list = field(default_factory=list)
 
-    def serve(self) -> None:
+    def serve(self, wrapper: tuple[str, ...] = ()) -> None:
         port = free_port()
         self.stack.enter_context(process(["serve", "--port", str(port)], self.env,
-                                         self.folder / "serve.log"))  # fmt: skip
+                                         self.folder / "serve.log", wrapper))  # fmt: skip
         self.base = f"http://127.0.0.1:{port}"
         wait_for(self._healthy, 60, "pep-docs serve to answer /health")
 
@@ -87,7 +87,9 @@ class Stack:
         )
 
 
-def make_stack(tmp_path: Path, mode: str, workers: int = 2, **settings) -> Stack:
+def make_stack(
+    tmp_path: Path, mode: str, workers: int = 2, wrapper: tuple[str, ...] = (), **settings
+) -> Stack:
     redis = None
     if mode == "rq":
         redis = RedisServer(tmp_path / "redis")
@@ -98,7 +100,7 @@ def make_stack(tmp_path: Path, mode: str, workers: int = 2, **settings) -> Stack
     stack.token = add_user(env, "officer@cb.example.invalid", "central-bedfordshire")
     if redis is not None:
         stack.stack.callback(redis.stop)
-    stack.serve()
+    stack.serve(wrapper)
     for _ in range(workers if mode == "rq" else 0):
         stack.start_worker()
     return stack
@@ -270,3 +272,21 @@ def test_a_worker_killed_mid_job_leaves_nothing_running_for_ever(tmp_path):
             f"job render_pack_chunk-{pack['id']}-0: the worker stopped while doing this (it "
             "was killed or its machine restarted); trying again"
         ) in stack.logs()
+
+
+def test_a_full_disk_while_writing_a_pack_fails_it_with_its_reason_and_leaves_no_part(tmp_path):
+    """The service runs with a 3 MB file size limit (as a nearly full disk): the pack's chunk
+    cannot be written, so the pack fails with a reason a person can act on, and nothing
+    half-written is left in the data folder."""
+    stack = make_stack(tmp_path, "embedded", wrapper=("prlimit", "--fsize=3000000"), RETRIES=0)
+    with stack.stack:
+        pack = start_pack(stack, cohort_csv("central-bedfordshire"))
+        got = stack.until(f"/api/v1/packs/{pack['id']}", ("done", "failed"), timeout=300)
+        assert (got["status"], got["download"]) == ("failed", None)
+        assert got["error"] == (
+            "the server ran out of disk space while writing this (or reached its file size "
+            "limit); nothing half-written was kept: free some space, then start it again"
+        )
+        data = tmp_path / "data"
+        assert list((data / "packs").iterdir()) == []
+        assert list((data / "tmp").iterdir()) == []  # no part, and no child's data kept
