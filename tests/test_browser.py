@@ -1,7 +1,7 @@
 """A Virtual School officer's afternoon, in Debian's Chromium driven by Playwright, against a real
 `pep-docs serve` (waitress, embedded jobs): sign in, upload a filled .docx and a filled .pdf, wait
 for them to be read, see the rating and a criterion's evidence, make a term pack for a small cohort
-and download it.
+and download it. Every page is checked against WCAG 2.2 A and AA by axe-core as it is shot.
 
 Screenshots of each page are written to $PEP_DOCS_SCREENSHOTS when it is set (the README's pictures
 are made this way: `PEP_DOCS_SCREENSHOTS=docs/images .venv/bin/pytest tests/test_browser.py`).
@@ -66,7 +66,22 @@ def browser():
         b.close()
 
 
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's WCAG 2.2 A and AA violations on the page, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+        for v in results.response["violations"]
+    ]
+
+
 def shoot(page, name: str, tmp_path: Path) -> None:
+    assert accessibility_problems(page) == [], name
     folder = Path(os.environ.get("PEP_DOCS_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"web-{name}.png"), full_page=False)
