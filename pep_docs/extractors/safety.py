@@ -4,41 +4,67 @@ XML parsed without entities, DTDs or network, and every limit a setting.
 A .docx is a zip. Its central directory says how many entries it has and how big each claims to
 be; a zip bomb or a zip with thousands of entries is refused from that alone. Each part is then
 read with a hard cap on the bytes actually inflated (the declared size can lie).
+
+Every limit is a `PEP_DOCS_*` environment variable, read when `Limits()` is made (so a test or a
+service can make its own); `LIMITS` is the one read at import. The README's Security section
+lists them (a test keeps it true).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import struct
 import zipfile
-from dataclasses import dataclass
-from typing import BinaryIO
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 from lxml import etree
 
-from pep_docs.errors import UnsafeInputError
+from pep_docs.errors import FormReadError, UnsafeInputError
+
+# libxml2's own ceilings without XML_PARSE_HUGE (which is never set): nesting and text length.
+LIBXML_MAX_DEPTH = 256
+LIBXML_MAX_TEXT_MB = 10
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
+def _setting(env: str, default: int | float, meaning: str) -> Any:
+    """A limit read from the environment variable `env` when `Limits()` is made."""
+    kind = type(default)
+
+    def read() -> int | float:
+        try:
+            return kind(os.environ.get(env, default))
+        except ValueError:
+            return default
+
+    return field(
+        default_factory=read, metadata={"env": env, "default": default, "meaning": meaning}
+    )
 
 
 @dataclass(frozen=True)
 class Limits:
     """Safety limits for untrusted files; each can be set by an environment variable."""
 
-    max_file_bytes: int = _env_int("PEP_DOCS_MAX_FILE_BYTES", 25 * 1024 * 1024)
-    max_entries: int = _env_int("PEP_DOCS_MAX_ZIP_ENTRIES", 1000)
-    max_part_bytes: int = _env_int("PEP_DOCS_MAX_PART_BYTES", 50 * 1024 * 1024)
-    max_total_bytes: int = _env_int("PEP_DOCS_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024)
-    max_ratio: int = _env_int("PEP_DOCS_MAX_ZIP_RATIO", 100)
-    max_xml_depth: int = _env_int("PEP_DOCS_MAX_XML_DEPTH", 256)
+    # fmt: off
+    max_file_bytes: int = _setting("PEP_DOCS_MAX_FILE_BYTES", 25 * 1024 * 1024, "largest returned file read")
+    max_entries: int = _setting("PEP_DOCS_MAX_ZIP_ENTRIES", 1000, "most parts a .docx may have")
+    max_part_bytes: int = _setting("PEP_DOCS_MAX_PART_BYTES", 50 * 1024 * 1024, "largest inflated part of a .docx or stream of a PDF")
+    max_total_bytes: int = _setting("PEP_DOCS_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024, "most a .docx or a PDF's streams may inflate to in all")
+    max_ratio: int = _setting("PEP_DOCS_MAX_ZIP_RATIO", 100, "highest compression ratio of a .docx part (zip bombs)")
+    max_xml_depth: int = _setting("PEP_DOCS_MAX_XML_DEPTH", 256, "deepest XML nesting (libxml2 stops at 256 in any case)")
+    max_pdf_pages: int = _setting("PEP_DOCS_MAX_PDF_PAGES", 200, "most pages a returned PDF may have")
+    parse_timeout: float = _setting("PEP_DOCS_PARSE_TIMEOUT", 30.0, "seconds one file may take to read (wall clock and CPU)")
+    parse_memory_mb: int = _setting("PEP_DOCS_PARSE_MEMORY_MB", 1024, "memory (MB) the reading process may take beyond its start")
+    # fmt: on
 
 
 LIMITS = Limits()
+
+# What to do, said the same way by every refusal.
+RESEND = "open it in Word, save it as a Word document (.docx) and send it again"
+UNLOCK = "ask the school to send an unlocked copy"
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -76,20 +102,17 @@ class SafeZip:
             raise UnsafeInputError(
                 f"the file holds {len(infos)} parts, more than the {limits.max_entries} allowed",
                 where=where,
+                hint=RESEND,
             )
         declared = 0
         for info in infos:
             name = info.filename
             if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/"):
                 raise UnsafeInputError(
-                    f"the file has a part with an unsafe name: {name!r}", where=where
+                    f"the file has a part with an unsafe name: {name!r}", where=where, hint=RESEND
                 )
             if info.flag_bits & 0x1:
-                raise UnsafeInputError(
-                    "the file is encrypted",
-                    where=where,
-                    hint="remove the password in Word and send it again",
-                )
+                raise UnsafeInputError("the file is encrypted", where=where, hint=UNLOCK)
             declared += info.file_size
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > limits.max_part_bytes or ratio > limits.max_ratio:
@@ -97,11 +120,13 @@ class SafeZip:
                     f"the part {name!r} would inflate to {info.file_size} bytes "
                     f"(ratio {ratio:.0f}:1): refused as a possible zip bomb",
                     where=where,
+                    hint=RESEND,
                 )
         if declared > limits.max_total_bytes:
             raise UnsafeInputError(
                 f"the file would inflate to {declared} bytes in all: refused as a possible zip bomb",
                 where=where,
+                hint=RESEND,
             )
         self.names = {info.filename for info in infos}
 
@@ -119,7 +144,12 @@ class SafeZip:
                 hint="open it in Word and save it again as .docx",
             ) from exc
         if len(data) > self.limits.max_part_bytes:
-            raise UnsafeInputError(f"the part {name!r} is too large", where=self.where)
+            raise UnsafeInputError(
+                f"the part {name!r} inflates to more than {self.limits.max_part_bytes} bytes: "
+                "refused as a possible zip bomb",
+                where=self.where,
+                hint=RESEND,
+            )
         return data
 
     def xml(self, name: str) -> etree._Element:
@@ -133,23 +163,90 @@ class SafeZip:
         return parse_xml(data, f"{self.where}, part {name}", self.limits)
 
 
-def parse_xml(data: bytes, where: str, limits: Limits = LIMITS) -> etree._Element:
-    """Parse untrusted XML: no DOCTYPE at all, no entities, no network, bounded depth."""
-    head = data[:4096].lower()
-    if b"<!doctype" in head or b"<!entity" in data.lower():
-        raise UnsafeInputError(
-            "the file contains an XML document type declaration, which Word never writes: refused",
-            where=where,
+def check_word_package(package: SafeZip) -> None:
+    """A returned .docx must be a whole Word document without macros (its macros never run)."""
+    if "[Content_Types].xml" not in package.names:
+        raise FormReadError(
+            "the file has no [Content_Types].xml, so it is not a whole Word document",
+            where=package.where,
+            hint=RESEND,
         )
+    types = package.xml("[Content_Types].xml")
+    declared = {el.get("ContentType", "") for el in types}
+    if any("macroEnabled" in t or "vbaProject" in t for t in declared) or any(
+        n.lower().endswith("vbaproject.bin") for n in package.names
+    ):
+        raise UnsafeInputError(
+            "this is a macro-enabled Word document (.docm), not a .docx: refused, and its "
+            "macros were not run",
+            where=package.where,
+            hint=RESEND,
+        )
+
+
+def ole_refusal(data: bytes, where: str) -> FormReadError:
+    """Why an OLE compound file (an old Office file, or an encrypted .docx) is not read."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            streams = {"/".join(path) for path in ole.listdir(streams=True, storages=False)}
+    except (OSError, ValueError, IndexError, KeyError, struct.error):
+        streams = set()
+    if "EncryptedPackage" in streams:
+        # Word keeps a password-protected .docx as an encrypted package inside an OLE file.
+        return FormReadError("the Word document is password-protected", where=where, hint=UNLOCK)
+    if "WordDocument" in streams:
+        return FormReadError(
+            "this is an old Word (.doc) file, not a .docx", where=where, hint=RESEND
+        )
+    return FormReadError(
+        "this is an old Microsoft Office file, not a Word or PDF form",
+        where=where,
+        hint="send the completed PEP form as .docx or .pdf",
+    )
+
+
+def parse_xml(data: bytes, where: str, limits: Limits = LIMITS) -> etree._Element:
+    """Parse untrusted XML: no DOCTYPE at all, no entities, no network, bounded depth and text."""
+    if b"<!doctype" in data[:4096].lower() or b"<!entity" in data.lower():
+        raise _doctype(where)
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise UnsafeInputError(f"the XML is damaged: {exc}", where=where) from exc
+        if exc.code == etree.ErrorTypes.ERR_NO_MEMORY:
+            # libxml2 ran out: the same answer as Python running out (the sandbox's limit).
+            raise MemoryError(f"{where}: the XML parser ran out of memory") from None
+        if exc.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            if "depth" in str(exc).lower():
+                raise _too_deep(where, limits) from None
+            raise UnsafeInputError(
+                f"the XML holds a text or name longer than {LIBXML_MAX_TEXT_MB} MB: refused",
+                where=where,
+                hint=RESEND,
+            ) from None
+        raise UnsafeInputError(f"the XML is damaged: {exc}", where=where, hint=RESEND) from exc
+    # A DOCTYPE can follow a long comment, past the first bytes: ask the parser too.
+    if root.getroottree().docinfo.doctype:
+        raise _doctype(where)
     if _depth_exceeds(root, limits.max_xml_depth):
-        raise UnsafeInputError(
-            f"the XML is nested deeper than {limits.max_xml_depth} levels: refused", where=where
-        )
+        raise _too_deep(where, limits)
     return root
+
+
+def _doctype(where: str) -> UnsafeInputError:
+    return UnsafeInputError(
+        "the file contains an XML document type declaration, which Word never writes: refused",
+        where=where,
+        hint=RESEND,
+    )
+
+
+def _too_deep(where: str, limits: Limits) -> UnsafeInputError:
+    depth = min(limits.max_xml_depth, LIBXML_MAX_DEPTH)
+    return UnsafeInputError(
+        f"the XML is nested deeper than {depth} levels: refused", where=where, hint=RESEND
+    )
 
 
 def _depth_exceeds(root: etree._Element, limit: int) -> bool:

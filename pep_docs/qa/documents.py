@@ -30,9 +30,9 @@ def load_document(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise DocumentError(f"cannot read the file: {exc.strerror}", where=str(path)) from exc
     if raw.lstrip()[:8].startswith(_FORMS):
-        from pep_docs.extractors import extract
+        from pep_docs.extractors.sandbox import extract_untrusted
 
-        return extract(raw, where=str(path)).data
+        return extract_untrusted(raw, where=str(path)).data
     kind = _kind(path, raw)
     if kind is not None:
         raise DocumentError(

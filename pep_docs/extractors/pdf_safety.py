@@ -1,0 +1,200 @@
+"""Looking at an untrusted PDF before its form is read.
+
+Refused: a password-protected PDF (user or owner password: either way its contents are
+encrypted), more pages than a returned form has, a compressed stream that inflates past the
+limits (a decompression bomb), a structure too large to check. Flagged: active content --
+JavaScript, an action run on opening (OpenAction), additional actions (AA), Launch actions,
+embedded files, XFA, RichMedia, form submission or import. Nothing found is ever run: pep-docs
+reads a form's fields and text only, and says on the extraction what the file carried, so a
+person knows.
+
+Every object reachable from the trailer is visited once (cycles in outlines, page trees or
+/Prev chains end where an object repeats); stream data is inflated in chunks with a cap,
+never held whole.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from dataclasses import dataclass
+
+from pypdf import PdfReader
+from pypdf.errors import LimitReachedError, PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+from pep_docs.errors import FormReadError, UnsafeInputError
+from pep_docs.extractors.safety import LIMITS, UNLOCK, Limits
+
+# More objects than any form has; a file past it is refused rather than walked for ever.
+MAX_OBJECTS = 200_000
+_CHUNK = 1024 * 1024
+_MB = 1024 * 1024
+EXPORT_AGAIN = "ask the school to export the form as PDF again"
+
+# What may be found, in the order a warning names them (the PDF specification's names).
+ACTIVE = (
+    "JavaScript",
+    "OpenAction",
+    "AA",
+    "Launch",
+    "EmbeddedFile",
+    "XFA",
+    "RichMedia",
+    "SubmitForm",
+    "ImportData",
+)
+_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "Launch", "/SubmitForm": "SubmitForm",
+            "/ImportData": "ImportData", "/RichMediaExecute": "RichMedia"}  # fmt: skip
+_ANNOTATIONS = {"/RichMedia": "RichMedia", "/FileAttachment": "EmbeddedFile"}
+
+
+@dataclass(frozen=True)
+class PdfInspection:
+    """What a PDF is, seen before reading it: its pages and the active content it carries."""
+
+    pages: int
+    active: tuple[str, ...]
+
+    def warning(self) -> str | None:
+        """The warning an extraction carries, or None when the PDF has no active content."""
+        if not self.active:
+            return None
+        return (
+            f"the PDF carries active content ({', '.join(self.active)}): none of it was run, "
+            "only the form's fields and text were read"
+        )
+
+
+def inspect_pdf(data: bytes, where: str, limits: Limits = LIMITS) -> PdfInspection:
+    """Refuse a PDF that is locked, too long or a bomb; name the active content it carries."""
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise FormReadError("the PDF is password-protected", where=where, hint=UNLOCK)
+        pages = len(reader.pages)
+    except FormReadError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise _damaged(exc, where) from exc
+    if pages > limits.max_pdf_pages:
+        raise UnsafeInputError(
+            f"the PDF has {pages} pages, more than the {limits.max_pdf_pages} a returned form "
+            "may have: refused",
+            where=where,
+            hint="send the PEP form on its own, without other documents",
+        )
+    try:
+        found = _walk(reader, where, limits)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise _damaged(exc, where) from exc
+    return PdfInspection(pages, tuple(name for name in ACTIVE if name in found))
+
+
+def _damaged(exc: Exception, where: str) -> FormReadError:
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    if isinstance(exc, LimitReachedError):
+        return UnsafeInputError(
+            f"the PDF breaks a safety limit of the PDF reader ({reason}): refused",
+            where=where,
+            hint=EXPORT_AGAIN,
+        )
+    return FormReadError(
+        f"the PDF is damaged and cannot be read ({reason})", where=where, hint=EXPORT_AGAIN
+    )
+
+
+def _walk(reader: PdfReader, where: str, limits: Limits) -> set[str]:
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    inflated = 0
+    stack: list[object] = [reader.trailer]
+    visited = 0
+    while stack:
+        obj = stack.pop()
+        number = None
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            number = obj.idnum
+            obj = obj.get_object()
+        visited += 1
+        if visited > MAX_OBJECTS:
+            raise UnsafeInputError(
+                f"the PDF has more than {MAX_OBJECTS} objects to check: refused",
+                where=where,
+                hint=EXPORT_AGAIN,
+            )
+        if isinstance(obj, DictionaryObject):
+            _classify(obj, found)
+            if isinstance(obj, StreamObject):
+                inflated += _inflated_size(obj, number, where, limits, inflated)
+            # dict.values: the raw values, so references are followed here, once each.
+            stack.extend(dict.values(obj))
+        elif isinstance(obj, ArrayObject):
+            stack.extend(list.__iter__(obj))
+    return found
+
+
+def _classify(d: DictionaryObject, found: set[str]) -> None:
+    """Name the active content one dictionary is or holds."""
+    action = _name(d, "/S")
+    if action in _ACTIONS:
+        found.add(_ACTIONS[action])
+    if "/JS" in d or "/JavaScript" in d:  # an action's script, or the document's script tree
+        found.add("JavaScript")
+    if "/AA" in d:
+        found.add("AA")
+    if "/OpenAction" in d:
+        opening = _value(d, "/OpenAction")
+        # A plain destination (open at page 1) or a go-to action is what many producers write.
+        if isinstance(opening, DictionaryObject) and _name(opening, "/S") != "/GoTo":
+            found.add("OpenAction")
+    if "/EmbeddedFiles" in d or "/EF" in d or _name(d, "/Type") == "/EmbeddedFile":
+        found.add("EmbeddedFile")
+    subtype = _name(d, "/Subtype")
+    if subtype in _ANNOTATIONS:
+        found.add(_ANNOTATIONS[subtype])
+    if "/XFA" in d:
+        found.add("XFA")
+
+
+def _value(d: DictionaryObject, key: str) -> object:
+    value = dict.get(d, key)
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _name(d: DictionaryObject, key: str) -> str | None:
+    value = _value(d, key)
+    return str(value) if isinstance(value, str) else None
+
+
+def _inflated_size(
+    stream: StreamObject, number: int | None, where: str, limits: Limits, so_far: int
+) -> int:
+    """Bytes a Flate stream inflates to, counted in chunks and refused past the limits."""
+    filters = _value(stream, "/Filter")
+    first = filters[0] if isinstance(filters, ArrayObject) and filters else filters
+    if first not in ("/FlateDecode", "/Fl"):
+        return 0
+    cap = min(limits.max_part_bytes, limits.max_total_bytes - so_far)
+    inflater = zlib.decompressobj()
+    pending = getattr(stream, "_data", b"")  # the encoded bytes, as pypdf holds them
+    total = 0
+    try:
+        while pending and total <= cap:
+            total += len(inflater.decompress(pending, _CHUNK))
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        return total  # damaged data: the reader reports it, if it matters
+    if total > cap:
+        which = f"stream (object {number})" if number is not None else "stream"
+        limit = limits.max_part_bytes if cap == limits.max_part_bytes else limits.max_total_bytes
+        raise UnsafeInputError(
+            f"the PDF has a compressed {which} that inflates to more than {limit // _MB} MB: "
+            "refused as a possible decompression bomb",
+            where=where,
+            hint=EXPORT_AGAIN,
+        )
+    return total
