@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -206,7 +207,13 @@ def available() -> list[str]:
     return sorted(slugs)
 
 
+# A slug names a folder; it often comes from an uploaded form, so it may never be a path.
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
 def _find(slug: str) -> Path | None:
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        return None
     for base in search_path():
         candidate = base / slug
         if (candidate / "profile.json").is_file():
