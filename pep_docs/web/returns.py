@@ -36,12 +36,11 @@ from pep_docs.web.auth import require_same_authority
 bp = Blueprint("returns", __name__)
 
 KINDS = {"docx": "Word (.docx)", "pdf": "PDF"}
-REFUSED_KINDS = {
-    "ole": "this is an old Word (.doc) file or a password-protected document: ask the school "
-    "to save it as .docx without a password",
-    "unknown": "this is not a Word (.docx) or PDF file, so it is kept but not read: ask the "
-    "school for the PEP form",
-}
+# Read by the extractor, which says exactly what an OLE file is (an old .doc, or a
+# password-protected .docx); anything else is kept unread with this reason.
+READ_KINDS = (*KINDS, "ole")
+NOT_A_FORM = ("this is not a Word (.docx) or PDF file, so it is kept but not read: ask the "
+              "school for the PEP form")  # fmt: skip
 
 
 @dataclass
@@ -74,11 +73,11 @@ def receive(uploads: list[FileStorage]) -> list[Received]:
             stored_name=files.store(settings, "uploads", data),
             sha256=digest,
             size=len(data),
-            kind=kind if kind in KINDS else "other",
+            kind=kind if kind in READ_KINDS else "other",
         )
-        if kind not in KINDS:
+        if kind not in READ_KINDS:
             # Kept for a person to look at, with its reason; never parsed.
-            record.status, record.error = FAILED, REFUSED_KINDS.get(kind, REFUSED_KINDS["unknown"])
+            record.status, record.error = FAILED, NOT_A_FORM
         g.db.add(record)
         g.db.flush()
         audit(g.db, "return.upload", user_id=current_user.id, object_type="return",
