@@ -54,10 +54,8 @@ class PermanentFailure(PepDocsError):
 
 def _read_untrusted(path: str, where: str) -> dict[str, Any]:
     """Extraction of an uploaded file, as a dict (with a time and memory limit when available)."""
-    try:
-        from pep_docs.extractors.sandbox import extract_untrusted
-    except ImportError:  # the sandbox lands with the hostile-input work
-        from pep_docs.extractors import extract as extract_untrusted
+    from pep_docs.extractors.sandbox import extract_untrusted
+
     return extract_untrusted(path, where=where).to_dict()
 
 
@@ -314,8 +312,11 @@ class EmbeddedDispatcher:
     """Runs jobs on threads inside the web process: the same job code, no Redis needed."""
 
     def __init__(self, settings: Settings) -> None:
+        from pep_docs.extractors.sandbox import start_warm_server
+
         self.settings = settings
         self.pool = ThreadPoolExecutor(settings.EMBEDDED_WORKERS, thread_name_prefix="pep-job")
+        start_warm_server()  # the first upload then waits for nobody's warm-up
 
     def submit(self, kind: str, *ids: str) -> None:
         self.pool.submit(self._run, kind, ids)

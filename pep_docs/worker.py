@@ -33,7 +33,12 @@ class PepDocsWorker(Worker):
 def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     from redis import Redis
 
+    from pep_docs.extractors.sandbox import warm
+
     configure(settings)
+    # Warm once here: every work-horse RQ forks from this process, and every reader child forked
+    # from a horse, starts with the schema and the blank forms ready.
+    warm()
     connection = Redis.from_url(settings.REDIS_URL)
     queue = Queue(settings.QUEUE, connection=connection, serializer=JSONSerializer)
     worker = PepDocsWorker(

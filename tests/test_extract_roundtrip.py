@@ -146,3 +146,10 @@ def test_a_scanned_pdf_is_recognised_as_such(tmp_path):
         f"{scan}: this PDF is a scanned image with no text, so it cannot be read automatically "
         "(ask the school for the Word or fillable PDF form, or enter it by hand)"
     )
+
+
+def test_a_form_made_without_a_term_is_read_back():
+    spec = prepare(data={"authority": "peterborough", "phase": "school_age", "child_id": "SYN-1"})
+    for fmt in ("docx", "pdf"):
+        result = extract(render(spec, fmt), where=f"blank.{fmt}")
+        assert (result.form["term"], result.form["child_id"], result.warnings) == ("", "SYN-1", [])

@@ -46,7 +46,7 @@ from reportlab.pdfgen import canvas
 from pep_docs.errors import FormReadError, UnsafeInputError
 from pep_docs.extractors import extract
 from pep_docs.extractors.safety import Limits
-from pep_docs.extractors.sandbox import extract_untrusted, start_method
+from pep_docs.extractors.sandbox import extract_untrusted, start_method, warm
 from pep_docs.forms import prepare
 from pep_docs.render import render
 from tests.conftest import PEPS, ROOT, load
@@ -681,3 +681,14 @@ def test_every_limit_is_in_the_readme_security_table():
         env, default = limit.metadata["env"], limit.metadata["default"]
         shown = f"{default:g}" if isinstance(default, float) else str(default)
         assert f"| `{env}` | {shown} " in security, env
+
+
+def test_warm_reads_every_authoritys_blank_forms_once():
+    """What the fork server and `pep-docs worker` do before any child is forked from them."""
+    from pep_docs.extractors.docx import _blank_static_texts
+    from pep_docs.profiles import available
+    from pep_docs.schema import PHASES
+
+    _blank_static_texts.cache_clear()
+    warm()
+    assert _blank_static_texts.cache_info().currsize == len(available()) * len(PHASES) == 12

@@ -26,14 +26,10 @@ def _blank_static_texts(authority: str, phase: str, term: str) -> frozenset[str]
     from pep_docs.forms import prepare
     from pep_docs.render.docx import render_docx
 
-    blank = SafeZip(
-        render_docx(
-            prepare(
-                data={"authority": authority, "phase": phase, "term": term, "child_id": STAND_IN_ID}
-            )
-        ),
-        "blank form",
-    )
+    identity = {"authority": authority, "phase": phase, "child_id": STAND_IN_ID}
+    if term:  # a form made without a term (`pep-docs render --authority`) prints none
+        identity["term"] = term
+    blank = SafeZip(render_docx(prepare(data=identity)), "blank form")
     return frozenset(static_texts(blank.xml("word/document.xml")))
 
 

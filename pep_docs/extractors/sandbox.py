@@ -34,6 +34,7 @@ import json
 import logging
 import math
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import signal
@@ -49,7 +50,7 @@ from pep_docs.extractors import extract, read_source
 from pep_docs.extractors.result import Extraction, Unmapped, Warning_
 from pep_docs.extractors.safety import Limits
 
-__all__ = ["extract_untrusted", "start_method", "warm"]
+__all__ = ["extract_untrusted", "start_method", "start_warm_server", "warm"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +91,10 @@ def start_method() -> str:
 
 
 def warm() -> None:
-    """Do the readers' first-use work in this process (the schema, each authority's and phase's
-    blank form), so that every child forked from it later starts warm. Costs seconds, once."""
+    """Do the readers' first-use work in this process, so that every child forked from it later
+    starts warm: the schema, and each authority's blank form for each phase compiled and read
+    once (about 5 s). What is left per term (the blank form's printed text) is a warm render,
+    milliseconds, in the child."""
     from pep_docs.forms import prepare
     from pep_docs.profiles import available
     from pep_docs.render import render
@@ -100,9 +103,25 @@ def warm() -> None:
     _import_readers()
     for slug in available():
         for phase in PHASES:
-            spec = prepare(authority=slug, phase=phase)
+            spec = prepare(data={"authority": slug, "phase": phase, "child_id": "CHILD0"})
             for fmt in ("docx", "pdf"):
                 extract(render(spec, fmt), where="warm-up form")
+
+
+def start_warm_server() -> None:
+    """Start the fork server now, warmed, rather than on the first upload (a threaded web
+    server's children come from it). Runs in the background; a failure only costs speed."""
+    if start_method() != "forkserver":
+        return
+
+    def start() -> None:
+        try:
+            _context()  # sets the preload
+            multiprocessing.forkserver.ensure_running()
+        except Exception:
+            logger.exception("the readers' fork server could not be started ahead of time")
+
+    threading.Thread(target=start, name="pep-docs fork server", daemon=True).start()
 
 
 def _import_readers() -> None:
@@ -115,7 +134,9 @@ def _context() -> multiprocessing.context.BaseContext:
     method = start_method()
     context = multiprocessing.get_context(method)
     if method == "forkserver":
-        context.set_forkserver_preload(_READERS)  # takes effect when the server first starts
+        # Takes effect when the server first starts: it imports the readers and warms them
+        # (pep_docs.extractors.warmed), so that each child it forks starts warm.
+        context.set_forkserver_preload([*_READERS, "pep_docs.extractors.warmed"])
     return context
 
 
