@@ -139,6 +139,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _ENGINES: dict[str, Engine] = {}
 
 
+def _private_file(database: str | None) -> None:
+    """Create the SQLite file readable by this user only (SQLite gives its -wal and -shm files
+    the same mode); it holds children's data."""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def engine_for(url: str) -> Engine:
     """One engine per database URL per process, tables created on first use."""
     engine = _ENGINES.get(url)
@@ -146,6 +153,7 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            _private_file(engine.url.database)
         Base.metadata.create_all(engine)
         _ENGINES[url] = engine
     return engine

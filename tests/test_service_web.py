@@ -263,3 +263,50 @@ def test_the_api_sets_no_cookie_and_answers_in_one_error_shape(app, forms):
     assert set(got) == {"id", "url", "status", "error", "file", "extraction", "check"}
     assert (got["status"], got["error"], got["check"]["rating"]) == (
         "done", None, expected(FIXTURE)["qa"]["rating"])  # fmt: skip
+
+
+def test_everything_in_the_data_folder_is_private_to_the_service_user(app, forms):
+    client = signed_in(app)
+    upload(client, [("Returned PEP.docx", forms["docx"])])
+    settings = app.config["PEP_DOCS"]
+    with session_scope(settings.database_url) as db:
+        finished(app, [r.id for r in db.scalars(select(Return))])
+    modes = {
+        str(p.relative_to(settings.data_dir)): oct(p.stat().st_mode & 0o777)
+        for p in [settings.data_dir, *settings.data_dir.rglob("*")]
+    }
+    assert modes.pop("pep-docs.sqlite3") == "0o600"
+    assert {m for name, m in modes.items() if name.endswith(("-wal", "-shm"))} <= {"0o600"}
+    uploads = [m for name, m in modes.items() if name.startswith("uploads/")]
+    assert uploads == ["0o600"]
+    folders = {p for p in modes if (settings.data_dir / p).is_dir()}
+    assert {modes[p] for p in folders} == {"0o700"}
+    assert {m for p, m in modes.items() if p not in folders} == {"0o600"}
+
+
+def test_pep_docs_audit_prints_who_did_what_to_a_return(app, forms, monkeypatch):
+    from click.testing import CliRunner
+
+    from pep_docs.cli import cli
+
+    client = signed_in(app)
+    upload(client, [("Returned PEP.docx", forms["docx"])])
+    settings = app.config["PEP_DOCS"]
+    with session_scope(settings.database_url) as db:
+        (row,) = finished(app, [r.id for r in db.scalars(select(Return))])
+    client.get(f"/returns/{row.id}")
+    client.get(f"/returns/{row.id}/original")
+    monkeypatch.setenv("PEP_DOCS_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(cli, ["audit", "--object", row.id])
+    assert result.exit_code == 0, result.output
+    lines = [line.split(",", 1)[1] for line in result.output.splitlines()]
+    assert lines == [
+        "user,action,object_type,object_id,detail,remote",
+        f"officer@cb.example.invalid,return.upload,return,{row.id},{row.size} bytes,127.0.0.1",
+        f"officer@cb.example.invalid,return.view,return,{row.id},,127.0.0.1",
+        f"officer@cb.example.invalid,return.download,return,{row.id},original,127.0.0.1",
+    ]
+    signed = CliRunner().invoke(cli, ["audit", "--user", "OFFICER@pb.example.invalid"])
+    assert [line.split(",", 1)[1] for line in signed.output.splitlines()[1:]] == [
+        "officer@pb.example.invalid,user.add,user,2,,"  # and nothing since
+    ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import sys
+from datetime import datetime
 
 import click
 
@@ -81,4 +83,37 @@ def users_add(email: str, authority: str, api_token: bool) -> None:
         click.echo(token)
 
 
-COMMANDS = [serve_command, worker_command, users_group]
+@click.command("audit")
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), help="Only events on or after this day."
+)
+@click.option("--user", "email", help="Only this user's events (e-mail).")
+@click.option("--object", "object_id", help="Only events about this return or pack (its id).")
+def audit_command(since: datetime | None, email: str | None, object_id: str | None) -> None:
+    """Print the audit log (who signed in, uploaded, viewed and downloaded what) as CSV."""
+    from sqlalchemy import select
+
+    from pep_docs.db import AuditEvent, User, session_scope
+
+    settings = load_settings()
+    query = (
+        select(AuditEvent, User.email)
+        .outerjoin(User, AuditEvent.user_id == User.id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if email:
+        query = query.where(User.email == email.strip().lower())
+    if object_id:
+        query = query.where(AuditEvent.object_id == object_id)
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["at", "user", "action", "object_type", "object_id", "detail", "remote"])
+    with session_scope(settings.database_url) as session:
+        for event, user in session.execute(query):
+            out.writerow([event.at.isoformat(timespec="seconds"), user or "", event.action,
+                          event.object_type or "", event.object_id or "", event.detail or "",
+                          event.remote or ""])  # fmt: skip
+
+
+COMMANDS = [serve_command, worker_command, users_group, audit_command]
