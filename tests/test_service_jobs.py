@@ -247,12 +247,14 @@ def test_a_worker_killed_mid_job_leaves_nothing_running_for_ever(tmp_path):
         pack = start_pack(stack, cohort_csv("central-bedfordshire", copies=3))
         url = load_settings(environ=stack.env).database_url
 
-        def chunk_running():
+        def chunk_started():
             with session_scope(url) as s:
                 chunk = s.get(PackChunk, (pack["id"], 0))
-                return chunk is not None and chunk.status == "running"
+                return chunk.status if chunk is not None and chunk.status != "queued" else None
 
-        wait_for(chunk_running, 120, "the worker to start rendering the chunk", every=0.05)
+        # Generous: the worker first warms its readers, and a loaded CI machine is slow.
+        status = wait_for(chunk_started, 300, "the worker to start rendering the chunk", every=0.05)
+        assert status == "running", (status, stack.logs())  # not finished before it was killed
         # The worker and its work-horse (RQ starts the horse in its own session), as when a
         # machine is lost.
         horses = [int(p) for p in Path(f"/proc/{first.pid}/task/{first.pid}/children")
