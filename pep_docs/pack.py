@@ -404,6 +404,7 @@ def render_chunk(
                         data=_read_child(data, child),
                         form_id=child.form_id,
                         generated_at=plan.generated_at,
+                        check=False,  # plan_pack validated every planned row
                     )
                     forms = {fmt: render(spec, fmt) for fmt in plan.formats}
                 except PepDocsError as exc:

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import stat
+import time
 import zipfile
 from pathlib import Path
 
@@ -26,7 +27,6 @@ from pep_docs.pack import (
     render_chunk,
     safe_name,
 )
-from pep_docs.render.docx_package import content_signature
 from pep_docs.schema import iter_values
 from tests.conftest import FIXTURES
 from tests.test_cli_schema import run
@@ -186,26 +186,19 @@ def test_every_form_opens_and_carries_its_childs_values_and_identity(packs):
 
 
 def test_one_worker_or_two_csv_or_xlsx_and_the_service_path_make_the_same_pack(packs):
-    with (
-        zipfile.ZipFile(packs["csv"]) as a,
-        zipfile.ZipFile(packs["xlsx"]) as b,
-        zipfile.ZipFile(packs["service"]) as c,
-    ):
-        assert a.namelist() == b.namelist() == c.namelist()
-        for name in a.namelist():
-            if name.endswith(".pdf"):
-                assert a.read(name) == b.read(name) == c.read(name), name
-            elif name.endswith(".docx"):
-                # docx zips carry the time they were zipped; what they say is the same.
-                signature = content_signature(a.read(name))
-                assert (
-                    content_signature(b.read(name)) == signature == content_signature(c.read(name))
-                )
-
-        def comparable(zf):
-            return [{k: v for k, v in r.items() if k != "docx_sha256"} for r in _manifest(zf)]
-
-        assert comparable(a) == comparable(b) == comparable(c)
+    # Byte for byte: every form, every zip entry's date, the manifests and the zip itself; the
+    # XLSX pack's manifest.json names its own source file.
+    assert packs["csv"].read_bytes() == packs["service"].read_bytes()
+    with zipfile.ZipFile(packs["csv"]) as a, zipfile.ZipFile(packs["xlsx"]) as b:
+        assert a.namelist() == b.namelist()
+        differ = [n for n in a.namelist() if a.read(n) != b.read(n)]
+        assert differ == ["manifest.json"]
+        assert json.loads(b.read(differ[0]))["pack"]["source"] == "cohort.xlsx"
+    with zipfile.ZipFile(packs["csv"]) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 9, 1, 9, 0, 0)}
+        docx = next(n for n in zf.namelist() if n.endswith(".docx"))
+        with zipfile.ZipFile(io.BytesIO(zf.read(docx))) as form:
+            assert {i.date_time for i in form.infolist()} == {(2026, 9, 1, 9, 0, 0)}
 
 
 def test_progress_is_reported_in_children_with_exact_totals(packs):
@@ -232,12 +225,18 @@ def test_a_plan_is_plain_json_and_holds_no_childs_data(tmp_path):
     assert plan.render_order() == [2, 3, 4, 0, 1]
 
 
-def test_rendering_a_chunk_again_gives_the_same_forms(tmp_path):
-    plan = plan_pack(COHORT_CSV, CB, "2026-autumn", ["pdf"], workdir=tmp_path, **FIXED)
+def test_rendering_a_chunk_again_gives_the_same_bytes_whatever_the_clock(tmp_path, monkeypatch):
+    # A retried chunk job must give the very same file: nothing in it may come from the clock.
+    plan = plan_pack(COHORT_CSV, CB, "2026-autumn", workdir=tmp_path, **FIXED)
     chunk = plan.chunks[1]
     first = render_chunk(plan, chunk.start, chunk.stop, tmp_path / "a.zip")
+    before = (tmp_path / "a.zip").read_bytes()
+    later = time.time() + 3 * 86400 + 3723
+    monkeypatch.setattr(time, "time", lambda: later)
+    monkeypatch.setattr(time, "time_ns", lambda: int(later * 1e9))
     again = render_chunk(plan, chunk.start, chunk.stop, tmp_path / "a.zip")
     assert first == again
+    assert (tmp_path / "a.zip").read_bytes() == before
     assert [r["status"] for r in first] == ["made"] * 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "children.jsonl"]
 

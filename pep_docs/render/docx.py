@@ -288,7 +288,8 @@ class DocxRenderer:
             )
             for name, part in self._parts.items()
         }
-        return pkg.write_zip({**self._static, **rendered})
+        when = pkg.zip_date(spec.identity.generated_at)
+        return pkg.write_zip({**self._static, **rendered}, date_time=when)
 
 
 def _render(template: Template, ctx: Mapping[str, Any], where: Path) -> str:
@@ -343,4 +344,4 @@ def naive_render(renderer: DocxRenderer, spec: FormSpec, env_factory: Callable =
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zf:
         parts = {name: zf.read(name) for name in zf.namelist()}
     parts.update(extra)
-    return pkg.write_zip(parts)
+    return pkg.write_zip(parts, date_time=pkg.zip_date(spec.identity.generated_at))

@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
@@ -62,11 +63,35 @@ def read_parts(path: Path) -> dict[str, bytes]:
         raise TemplateError(f"cannot read the Word template: {exc}", where=str(path)) from exc
 
 
-def write_zip(parts: Mapping[str, bytes], level: int = 6) -> bytes:
+# The earliest date a zip entry can hold: parts of a form made without a known time.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_date(iso: str | None) -> tuple[int, int, int, int, int, int]:
+    """A zip entry date from an ISO time (a form's `generated_at`); ZIP_EPOCH when none."""
+    try:
+        moment = datetime.fromisoformat(iso or "")
+    except ValueError:
+        return ZIP_EPOCH
+    if moment.year < 1980:
+        return ZIP_EPOCH
+    return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
+
+def write_zip(
+    parts: Mapping[str, bytes],
+    level: int = 6,
+    date_time: tuple[int, int, int, int, int, int] = ZIP_EPOCH,
+) -> bytes:
+    """A .docx from its parts, every entry dated `date_time` (never the clock), so the same
+    form gives the same bytes whenever it is made."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
         for name, data in parts.items():
-            zf.writestr(name, data)
+            info = zipfile.ZipInfo(name, date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
     return out.getvalue()
 
 
