@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import stat
 import time
 import zipfile
@@ -387,3 +388,33 @@ def test_manifest_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
     with zipfile.ZipFile(out) as zf:
         (row,) = _manifest(zf)
     assert (row["child_name"], row["school"]) == ("'=HYPERLINK(1) Okafor", "'@SUM(1)")
+
+
+def test_the_short_benchmark_prints_the_whole_table(capsys):
+    # The figures of a 16-child run mean nothing; every row of the table must be there.
+    from benchmarks import bench_pack
+
+    bench_pack.main(["--short"])
+    lines = capsys.readouterr().out.splitlines()
+    number = r"\s+\d+\.\d"
+    assert re.fullmatch(
+        r"Term pack: synthetic cohort of 16 children \(central-bedfordshire, 3 phases\), \d+ "
+        r"CPUs; naive loops on the first 2, LibreOffice on 1 \(short run: the figures mean "
+        r"nothing\)",
+        lines[0],
+    )
+    labels = [
+        "pep-docs pack, one process (whole command)",
+        "naive (a): new DocxTemplate per child (.docx only)",
+        "naive (b): fresh reportlab canvas per child (.pdf only)",
+        "naive (a) + (b): both forms",
+        "(c) soffice --convert-to pdf alone, per .docx",
+        "LibreOffice route: (a) + (c)",
+    ]
+    assert [line.strip()[: len(label)] for line, label in zip(lines[2:8], labels, strict=True)] == labels  # fmt: skip
+    assert re.fullmatch(rf"\s+pep-docs pack, one process \(whole command\){number}", lines[2])
+    for line in lines[3:8]:
+        assert re.fullmatch(rf".*?{number}{number}x", line), line
+    assert re.fullmatch(r"  16 children, both formats, \d+ processes: \d+\.\d s wall \(\d+\.\d ms/child\)", lines[8])  # fmt: skip
+    assert re.fullmatch(r"  peak memory \(largest process\), \d+ processes: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx", lines[9])  # fmt: skip
+    assert len(lines) == 10
