@@ -9,7 +9,9 @@ import json
 import os
 import re
 import stat
+import subprocess
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
+from pep_docs import zipwriter
 from pep_docs.cohort import read_cohort
 from pep_docs.errors import DocumentError
 from pep_docs.extractors import extract
@@ -418,3 +421,86 @@ def test_the_short_benchmark_prints_the_whole_table(capsys):
     assert re.fullmatch(r"  16 children, both formats, \d+ processes: \d+\.\d s wall \(\d+\.\d ms/child\)", lines[8])  # fmt: skip
     assert re.fullmatch(r"  peak memory \(largest process\), \d+ processes: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx", lines[9])  # fmt: skip
     assert len(lines) == 10
+
+
+# -- the zip writer under the pack ---------------------------------------------------------
+
+WHEN = (2026, 9, 1, 9, 0, 0)
+
+
+def _zip(monkeypatch=None, **limits) -> bytes:
+    if monkeypatch is not None:
+        for name, value in limits.items():
+            monkeypatch.setattr(zipwriter, name, value)
+    out = io.BytesIO()
+    with zipwriter.ZipWriter(out) as zw:
+        zw.write("a/stored.docx", b"PK stored as it is", level=None, date_time=WHEN)
+        zw.write("a/Łukasz Wiśniewski.pdf", b"%PDF " * 1000, level=1, date_time=WHEN, mode=0o640)
+        zw.stream("manifest.csv", (b"row,%d\r\n" % i for i in range(500)), date_time=WHEN)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("zip64", [False, True], ids=["classic", "zip64"])
+def test_the_zip_writer_writes_what_zipfile_and_unzip_read_back(tmp_path, monkeypatch, zip64):
+    data = _zip(monkeypatch, ZIP64_LIMIT=40, MAX_ENTRIES=2) if zip64 else _zip()
+    assert data == (_zip(monkeypatch, ZIP64_LIMIT=40, MAX_ENTRIES=2) if zip64 else _zip())
+    assert (b"PK\x06\x06" in data) is zip64  # the Zip64 end record
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        assert [(i.filename, i.date_time, i.external_attr >> 16, i.compress_type) for i in zf.infolist()] == [
+            ("a/stored.docx", WHEN, 0o100600, zipfile.ZIP_STORED),
+            ("a/Łukasz Wiśniewski.pdf", WHEN, 0o100640, zipfile.ZIP_DEFLATED),
+            ("manifest.csv", WHEN, 0o100600, zipfile.ZIP_DEFLATED),
+        ]  # fmt: skip
+        assert zf.read("a/Łukasz Wiśniewski.pdf") == b"%PDF " * 1000
+        assert zf.read("manifest.csv") == b"".join(b"row,%d\r\n" % i for i in range(500))
+    path = tmp_path / "t.zip"
+    path.write_bytes(data)
+    checked = subprocess.run(["unzip", "-tq", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_member_is_copied_compressed_in_blocks_not_inflated(tmp_path):
+    big = os.urandom(3 << 20)  # random: deflate cannot shrink it, so 3 MiB to copy
+    src = tmp_path / "src.zip"
+    with src.open("wb") as fh, zipwriter.ZipWriter(fh) as zw:
+        zw.write("x/form.pdf", big, level=1, date_time=WHEN)
+
+    class Sink(io.RawIOBase):
+        """A pipe: no seek, no tell; remembers the largest single write."""
+
+        largest = 0
+        total = 0
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.largest, self.total = max(self.largest, len(b)), self.total + len(b)
+            return len(b)
+
+    sink = Sink()
+    with src.open("rb") as fh, zipfile.ZipFile(fh) as zf, zipwriter.ZipWriter(sink) as out:
+        entry = zipwriter.copy_member(out, zf, fh, "x/form.pdf")
+        assert (entry.crc, entry.file_size) == (zf.getinfo("x/form.pdf").CRC, len(big))
+    assert sink.largest == 1 << 20
+    assert sink.total == src.stat().st_size
+
+
+def test_assembling_a_pack_holds_no_form_in_memory(tmp_path):
+    # Streaming, checked by what is allocated rather than by time: the pack is about 9 MB, its
+    # largest form about 200 kB compressed; assembling never holds more than a block or two.
+    plan = plan_pack(COHORT_CSV, CB, "2026-autumn", workdir=tmp_path, **FIXED)
+    paths = [tmp_path / f"{i}.zip" for i in range(len(plan.chunks))]
+    for chunk, path in zip(plan.chunks, paths, strict=True):
+        render_chunk(plan, chunk.start, chunk.stop, path)
+    with (tmp_path / "pack.zip").open("wb") as out:
+        tracemalloc.start()
+        try:
+            assemble(plan, paths, out)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    size = (tmp_path / "pack.zip").stat().st_size
+    assert size > 8_000_000
+    assert peak < 1_500_000, peak
