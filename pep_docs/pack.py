@@ -41,6 +41,7 @@ import tempfile
 import unicodedata
 import uuid
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -50,10 +51,11 @@ from typing import IO, Any
 
 from pep_docs.cohort import LIMITS, CohortLimits, read_cohort
 from pep_docs.errors import DocumentError, PepDocsError
-from pep_docs.forms import prepare
+from pep_docs.forms import FormSpec, prepare
 from pep_docs.render import FORMATS, render
+from pep_docs.render.pdf import render_pdf_parts
 from pep_docs.schema import load_model
-from pep_docs.zipwriter import ZipWriter, copy_member
+from pep_docs.zipwriter import DateTime, SharedPrefix, ZipWriter, copy_member
 
 PLAN_VERSION = 1
 DEFAULT_CHUNK_SIZE = 50
@@ -341,7 +343,7 @@ def _chunks(children: list[PlannedChild], size: int) -> list[Chunk]:
 # -- rendering a chunk ---------------------------------------------------------------------
 
 
-def _zip_time(plan: PackPlan) -> tuple[int, int, int, int, int, int]:
+def _zip_time(plan: PackPlan) -> DateTime:
     moment = datetime.fromisoformat(plan.generated_at)
     return (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, 0)
 
@@ -403,14 +405,13 @@ def render_chunk(
                         generated_at=plan.generated_at,
                         check=False,  # plan_pack validated every planned row
                     )
-                    forms = {fmt: render(spec, fmt) for fmt in plan.formats}
+                    forms = {fmt: _render_parts(spec, fmt) for fmt in plan.formats}
                 except PepDocsError as exc:
                     problems.append(f"row {child.row}: {exc}")
                 else:
-                    for fmt, content in forms.items():
-                        zw.write(plan.member(child, fmt), content, level=_LEVEL[fmt],
-                                 date_time=when, mode=_MODE)  # fmt: skip
-                        files[fmt] = hashlib.sha256(content).hexdigest()
+                    for fmt, (shared, rest) in forms.items():
+                        files[fmt] = _write_form(zw, plan.member(child, fmt), fmt, shared, rest,
+                                                 when)  # fmt: skip
                 results.append({"index": index, "files": files, "problems": problems})
                 rows.append(manifest_row(plan, child, files, problems))
             header = {"pack_id": plan.pack_id, "start": start, "stop": stop, "children": results}
@@ -420,6 +421,41 @@ def render_chunk(
     finally:
         tmp.unlink(missing_ok=True)
     return rows
+
+
+def _render_parts(spec: FormSpec, fmt: str) -> tuple[bytes | None, bytes]:
+    """A form as (bytes shared with other children of its layout, or None; its own bytes)."""
+    if fmt == "pdf":
+        return render_pdf_parts(spec)
+    return None, render(spec, fmt)
+
+
+# Per worker: the shared part of each PDF layout, deflated and hashed once (keyed by the
+# bytes object itself, which the renderer's layout cache keeps and this cache holds on to).
+_SHARED: OrderedDict[int, tuple[SharedPrefix, Any]] = OrderedDict()
+_SHARED_MAX = 64
+
+
+def _write_form(
+    zw: ZipWriter, name: str, fmt: str, shared: bytes | None, rest: bytes, when: DateTime
+) -> str:
+    """Add one form to a chunk; its SHA-256."""
+    level = _LEVEL[fmt]
+    if shared is None or level is None:
+        content = rest if shared is None else shared + rest
+        zw.write(name, content, level=level, date_time=when, mode=_MODE)
+        return hashlib.sha256(content).hexdigest()
+    cached = _SHARED.get(id(shared))
+    if cached is None or cached[0].prefix is not shared:
+        cached = _SHARED[id(shared)] = (SharedPrefix(shared, level), hashlib.sha256(shared))
+        while len(_SHARED) > _SHARED_MAX:
+            _SHARED.popitem(last=False)
+    _SHARED.move_to_end(id(shared))
+    prefix, digest = cached
+    prefix.write(zw, name, rest, date_time=when, mode=_MODE)
+    digest = digest.copy()
+    digest.update(rest)
+    return digest.hexdigest()
 
 
 # -- assembling the pack -------------------------------------------------------------------

@@ -13,6 +13,7 @@ import subprocess
 import time
 import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from pep_docs import zipwriter
 from pep_docs.cohort import read_cohort
 from pep_docs.errors import DocumentError
 from pep_docs.extractors import extract
+from pep_docs.forms import prepare
 from pep_docs.pack import (
     PackPlan,
     assemble,
@@ -31,6 +33,7 @@ from pep_docs.pack import (
     render_chunk,
     safe_name,
 )
+from pep_docs.render.pdf import render_pdf, render_pdf_parts
 from pep_docs.schema import iter_values
 from tests.conftest import FIXTURES
 from tests.test_cli_schema import run
@@ -504,3 +507,31 @@ def test_assembling_a_pack_holds_no_form_in_memory(tmp_path):
     size = (tmp_path / "pack.zip").stat().st_size
     assert size > 8_000_000
     assert peak < 1_500_000, peak
+
+
+def test_members_sharing_a_prefix_read_back_whole_and_the_same_every_time():
+    prefix = b"%PDF-1.7 layout shared by every child " * 2000
+    out = io.BytesIO()
+    with zipwriter.ZipWriter(out) as zw:
+        shared = zipwriter.SharedPrefix(prefix, 1)
+        for name, rest in (("a.pdf", b"child a"), ("b.pdf", b""), ("c.pdf", b"child c" * 999)):
+            shared.write(zw, name, rest, date_time=WHEN)
+        again = zipwriter.SharedPrefix(prefix, 1).write(zw, "d.pdf", b"child a", date_time=WHEN)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        assert zf.read("a.pdf") == prefix + b"child a"
+        assert zf.read("b.pdf") == prefix
+        assert zf.read("c.pdf") == prefix + b"child c" * 999
+        assert zf.getinfo("a.pdf").CRC == again.crc == zlib.crc32(prefix + b"child a")
+    data = out.getvalue()
+    first, second = (data.index(b"a.pdf"), data.index(b"d.pdf"))
+    size = zf.getinfo("a.pdf").compress_size
+    assert data[first + 5 : first + 5 + size] == data[second + 5 : second + 5 + size]
+
+
+def test_a_pdf_in_two_parts_is_the_pdf():
+    spec = prepare(data=json.loads((FIXTURES / "peps" / "cb-school-age-ehcp.json").read_text()),
+                   form_id="00000000-0000-4000-8000-000000000001", generated_at=FIXED["generated_at"])  # fmt: skip
+    shared, rest = render_pdf_parts(spec)
+    assert shared + rest == render_pdf(spec)
+    assert render_pdf_parts(spec)[0] is shared  # the layout's bytes, made once
