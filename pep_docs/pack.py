@@ -53,6 +53,7 @@ from pep_docs.cohort import LIMITS, CohortLimits, read_cohort
 from pep_docs.errors import DocumentError, PepDocsError
 from pep_docs.forms import FormSpec, prepare
 from pep_docs.render import FORMATS, render
+from pep_docs.render.docx import renderer_for as docx_renderer_for
 from pep_docs.render.pdf import render_pdf_parts
 from pep_docs.schema import load_model
 from pep_docs.zipwriter import DateTime, SharedPrefix, ZipWriter, copy_member
@@ -68,6 +69,9 @@ FORM_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "pack.pep-docs.invalid")
 # deflates to about 45% (level 1: level 6 takes twice as long for 3% less); manifests level 6.
 _LEVEL: dict[str, int | None] = {"docx": None, "pdf": 1}
 _MANIFEST_LEVEL = 6
+# The parts of a .docx made for each child (its body, above all): level 1 takes half the time
+# of level 6 and makes the .docx about a quarter bigger (33 kB to 41 kB; a PDF is 200 kB).
+_DOCX_LEVEL = 1
 _MODE = 0o600  # children's data: owner only when extracted
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}  # fmt: skip
 _RESERVED_AT_ROOT = {MANIFEST_CSV, MANIFEST_JSON}
@@ -427,6 +431,8 @@ def _render_parts(spec: FormSpec, fmt: str) -> tuple[bytes | None, bytes]:
     """A form as (bytes shared with other children of its layout, or None; its own bytes)."""
     if fmt == "pdf":
         return render_pdf_parts(spec)
+    if fmt == "docx":
+        return None, docx_renderer_for(spec.profile, spec.phase).render(spec, level=_DOCX_LEVEL)
     return None, render(spec, fmt)
 
 

@@ -33,6 +33,7 @@ from pep_docs.pack import (
     render_chunk,
     safe_name,
 )
+from pep_docs.render.docx_package import content_signature
 from pep_docs.render.pdf import render_pdf, render_pdf_parts
 from pep_docs.schema import iter_values
 from tests.conftest import FIXTURES
@@ -535,3 +536,17 @@ def test_a_pdf_in_two_parts_is_the_pdf():
     shared, rest = render_pdf_parts(spec)
     assert shared + rest == render_pdf(spec)
     assert render_pdf_parts(spec)[0] is shared  # the layout's bytes, made once
+
+
+def test_a_packs_docx_says_what_the_render_command_s_says_in_the_same_part_order():
+    from pep_docs.render.docx import render_docx, renderer_for
+
+    spec = prepare(data=json.loads((FIXTURES / "peps" / "cb-school-age-ehcp.json").read_text()),
+                   form_id="00000000-0000-4000-8000-000000000001", generated_at=FIXED["generated_at"])  # fmt: skip
+    fast = renderer_for(spec.profile, spec.phase).render(spec, level=1)
+    usual = render_docx(spec)
+    assert content_signature(fast) == content_signature(usual)
+    with zipfile.ZipFile(io.BytesIO(fast)) as a, zipfile.ZipFile(io.BytesIO(usual)) as b:
+        assert a.namelist() == b.namelist()
+        assert a.testzip() is None
+        assert {i.date_time for i in a.infolist()} == {(2026, 9, 1, 9, 0, 0)}

@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from PIL import Image
 from pep_docs.errors import TemplateError
 from pep_docs.forms import IDENTITY_NS, FormIdentity
 from pep_docs.render.docx_sdt import IDENTITY_STORE_ID, VALUES_NS, VALUES_STORE_ID
+from pep_docs.zipwriter import ZipWriter, deflate
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -92,6 +95,41 @@ def write_zip(
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Deflated:
+    """A part deflated once, written as it is into every form (`write_docx`)."""
+
+    data: bytes
+    crc: int
+    size: int
+
+
+def deflate_parts(parts: Mapping[str, bytes], level: int = 6) -> dict[str, Deflated]:
+    return {n: Deflated(deflate(b, level), zlib.crc32(b), len(b)) for n, b in parts.items()}
+
+
+def write_docx(
+    order: Mapping[str, bytes],
+    deflated: Mapping[str, Deflated],
+    rendered: Mapping[str, bytes],
+    level: int,
+    date_time: tuple[int, int, int, int, int, int],
+) -> bytes:
+    """A .docx with the parts of `order` in its order: each rendered part deflated at `level`,
+    every other one copied from `deflated`; every entry dated `date_time`."""
+    out = io.BytesIO()
+    with ZipWriter(out) as zw:
+        for name in [*order, *(n for n in rendered if n not in order)]:
+            if name in rendered:
+                zw.write(name, rendered[name], level=level, date_time=date_time, mode=0o644)
+            else:
+                part = deflated[name]
+                zw.write_raw(name, [part.data], method=zipfile.ZIP_DEFLATED, crc=part.crc,
+                             compress_size=len(part.data), file_size=part.size,
+                             date_time=date_time, mode=0o644)  # fmt: skip
     return out.getvalue()
 
 
