@@ -419,12 +419,16 @@ def test_the_short_benchmark_prints_the_whole_table(capsys):
         "LibreOffice route: (a) + (c)",
     ]
     assert [line.strip()[: len(label)] for line, label in zip(lines[2:8], labels, strict=True)] == labels  # fmt: skip
-    assert re.fullmatch(rf"\s+pep-docs pack, one process \(whole command\){number}", lines[2])
+    assert re.fullmatch(
+        rf"\s+pep-docs pack, one process \(whole command\){number}  \(CPU \d+\.\d ms/child\)",
+        lines[2],
+    )
     for line in lines[3:8]:
         assert re.fullmatch(rf".*?{number}{number}x", line), line
-    assert re.fullmatch(r"  16 children, both formats, \d+ processes: \d+\.\d s wall \(\d+\.\d ms/child\)", lines[8])  # fmt: skip
-    assert re.fullmatch(r"  peak memory \(largest process\), \d+ processes: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx", lines[9])  # fmt: skip
-    assert len(lines) == 10
+    assert re.fullmatch(r"  16 children, both formats, \d+ processes: \d+\.\d s wall \(\d+\.\d ms/child; CPU \d+\.\d s\)", lines[8])  # fmt: skip
+    assert re.fullmatch(r"  load average before the run \d+\.\d\d, after \d+\.\d\d \(other work on the machine slows the wall times; CPU times move less\)", lines[9])  # fmt: skip
+    assert re.fullmatch(r"  peak memory \(largest process\), \d+ processes: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx", lines[10])  # fmt: skip
+    assert len(lines) == 11
 
 
 # -- the zip writer under the pack ---------------------------------------------------------
