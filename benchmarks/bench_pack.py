@@ -15,9 +15,11 @@ mixed as in a real Virtual School); every smaller cohort below is the first rows
 - LibreOffice route: naive (a) plus `soffice --headless --convert-to pdf` on that .docx, one
   call per child (how document-assembly tools commonly make the PDF), with its own profile
   (`-env:UserInstallation`); the first call, which creates the profile, is not timed.
-- Peak memory: the largest resident set of any process of the command (`wait4`'s `ru_maxrss`,
-  which covers the worker processes the command waited for), for a small and a large cohort,
-  both on every core. Streaming means the ratio stays near 1.
+- Peak memory: the largest resident set of the command's processes (`wait4`'s `ru_maxrss`,
+  which covers the workers it waited for). Compared for a small and a large cohort on one
+  process (`--workers 1`), where the plan, every chunk and the assembling of the zip share one
+  process, so anything that grew with the cohort would show; streaming keeps the ratio near 1.
+  The all-cores run's peak is shown beside it.
 
 The naive loops run in this process on the first `--sample` children (they are slow and
 steady); they are given the reading of the cohort for free.
@@ -188,8 +190,8 @@ def main(argv: list[str] | None = None) -> None:
         every = run_pack(cohort, pack, children, workers=workers)
         prepare_ms, docx_ms, pdf_ms, docs = naive_loops(cohort, sample, work)
         lo_ms = libreoffice_ms(docs[:lo_sample], work)
-        mem_small = run_pack(_head(full, small, work / "small.csv"), pack, small, workers)
-        mem_large = run_pack(_head(full, large, work / "large.csv"), pack, large, workers)
+        mem_small = run_pack(_head(full, small, work / "small.csv"), pack, small, workers=1)
+        mem_large = run_pack(_head(full, large, work / "large.csv"), pack, large, workers=1)
 
     engine_ms = 1000 * one.seconds / one.children
     naive_ms = docx_ms + pdf_ms - prepare_ms  # one validation per child, as the engine does
@@ -223,10 +225,10 @@ def main(argv: list[str] | None = None) -> None:
           + verdict(f"< {wall_target_s:.0f} s", every.seconds < wall_target_s))  # fmt: skip
     print(f"  load average before the run {load[0]:.2f}, after {os.getloadavg()[0]:.2f} "
           "(other work on the machine slows the wall times; CPU times move less)")  # fmt: skip
-    print(f"  peak memory (largest process), {workers} processes: {small} children "
-          f"{mem_small.max_rss_mb:.0f} MB, {large} children {mem_large.max_rss_mb:.0f} MB, "
-          f"ratio {memory_ratio:.2f}x"
-          + verdict(f"<= {TARGETS['memory']}x", memory_ratio <= TARGETS["memory"]))  # fmt: skip
+    print(f"  peak memory, one process: {small} children {mem_small.max_rss_mb:.0f} MB, "
+          f"{large} children {mem_large.max_rss_mb:.0f} MB, ratio {memory_ratio:.2f}x"
+          + verdict(f"<= {TARGETS['memory']}x", memory_ratio <= TARGETS["memory"])
+          + f"; {children} children on {workers} processes: largest {every.max_rss_mb:.0f} MB")  # fmt: skip
 
 
 if __name__ == "__main__":

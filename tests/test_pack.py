@@ -427,7 +427,7 @@ def test_the_short_benchmark_prints_the_whole_table(capsys):
         assert re.fullmatch(rf".*?{number}{number}x", line), line
     assert re.fullmatch(r"  16 children, both formats, \d+ processes: \d+\.\d s wall \(\d+\.\d ms/child; CPU \d+\.\d s\)", lines[8])  # fmt: skip
     assert re.fullmatch(r"  load average before the run \d+\.\d\d, after \d+\.\d\d \(other work on the machine slows the wall times; CPU times move less\)", lines[9])  # fmt: skip
-    assert re.fullmatch(r"  peak memory \(largest process\), \d+ processes: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx", lines[10])  # fmt: skip
+    assert re.fullmatch(r"  peak memory, one process: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx; 16 children on \d+ processes: largest \d+ MB", lines[10])  # fmt: skip
     assert len(lines) == 11
 
 
