@@ -426,9 +426,10 @@ def test_the_short_benchmark_prints_the_whole_table(capsys):
     for line in lines[3:8]:
         assert re.fullmatch(rf".*?{number}{number}x", line), line
     assert re.fullmatch(r"  16 children, both formats, \d+ processes: \d+\.\d s wall \(\d+\.\d ms/child; CPU \d+\.\d s\)", lines[8])  # fmt: skip
-    assert re.fullmatch(r"  load average before the run \d+\.\d\d, after \d+\.\d\d \(other work on the machine slows the wall times; CPU times move less\)", lines[9])  # fmt: skip
-    assert re.fullmatch(r"  peak memory, one process: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx; 16 children on \d+ processes: largest \d+ MB", lines[10])  # fmt: skip
-    assert len(lines) == 11
+    assert re.fullmatch(r"  extraction, one process, forms as made \(first 2 of the pack\): \.docx \d+\.\d ms/form, \.pdf \d+\.\d ms/form; 1000 \.docx at that rate on \d+ processes: about \d+ s \(projected\)", lines[9])  # fmt: skip
+    assert re.fullmatch(r"  load average before the run \d+\.\d\d, after \d+\.\d\d \(other work on the machine slows the wall times; CPU times move less\)", lines[10])  # fmt: skip
+    assert re.fullmatch(r"  peak memory, one process: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx; 16 children on \d+ processes: largest \d+ MB", lines[11])  # fmt: skip
+    assert len(lines) == 12
 
 
 # -- the zip writer under the pack ---------------------------------------------------------
