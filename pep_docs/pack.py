@@ -38,6 +38,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 import unicodedata
 import uuid
 import zipfile
@@ -440,6 +441,7 @@ def _render_parts(spec: FormSpec, fmt: str) -> tuple[bytes | None, bytes]:
 # bytes object itself, which the renderer's layout cache keeps and this cache holds on to).
 _SHARED: OrderedDict[int, tuple[SharedPrefix, Any]] = OrderedDict()
 _SHARED_MAX = 64
+_SHARED_LOCK = threading.Lock()
 
 
 def _write_form(
@@ -451,12 +453,13 @@ def _write_form(
         content = rest if shared is None else shared + rest
         zw.write(name, content, level=level, date_time=when, mode=_MODE)
         return hashlib.sha256(content).hexdigest()
-    cached = _SHARED.get(id(shared))
-    if cached is None or cached[0].prefix is not shared:
-        cached = _SHARED[id(shared)] = (SharedPrefix(shared, level), hashlib.sha256(shared))
-        while len(_SHARED) > _SHARED_MAX:
-            _SHARED.popitem(last=False)
-    _SHARED.move_to_end(id(shared))
+    with _SHARED_LOCK:  # the service's embedded jobs render chunks in threads
+        cached = _SHARED.get(id(shared))
+        if cached is None or cached[0].prefix is not shared:
+            cached = _SHARED[id(shared)] = (SharedPrefix(shared, level), hashlib.sha256(shared))
+            while len(_SHARED) > _SHARED_MAX:
+                _SHARED.popitem(last=False)
+        _SHARED.move_to_end(id(shared))
     prefix, digest = cached
     prefix.write(zw, name, rest, date_time=when, mode=_MODE)
     digest = digest.copy()

@@ -555,3 +555,29 @@ def test_a_packs_docx_says_what_the_render_command_s_says_in_the_same_part_order
         assert a.namelist() == b.namelist()
         assert a.testzip() is None
         assert {i.date_time for i in a.infolist()} == {(2026, 9, 1, 9, 0, 0)}
+
+
+def test_chunks_rendered_in_threads_are_the_chunks_rendered_one_by_one(tmp_path):
+    # The service's embedded jobs render chunks in threads sharing the renderers' caches.
+    from concurrent.futures import ThreadPoolExecutor
+
+    plan = plan_pack(COHORT_CSV, CB, "2026-autumn", workdir=tmp_path, chunk_size=4, **FIXED)
+    chunks = plan.chunks
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: render_chunk(plan, chunks[i].start, chunks[i].stop, tmp_path / f"t{i}.zip"), range(len(chunks))))  # fmt: skip
+    for i, chunk in enumerate(chunks):
+        render_chunk(plan, chunk.start, chunk.stop, tmp_path / f"s{i}.zip")
+        assert (tmp_path / f"t{i}.zip").read_bytes() == (tmp_path / f"s{i}.zip").read_bytes()
+
+
+def test_the_embedded_font_is_the_same_bytes_whenever_it_is_subset(monkeypatch):
+    # fontTools stamps the time into a font it saves unless told not to: forms made by two
+    # workers a second apart would then differ.
+    from pep_docs.profiles import load_profile
+    from pep_docs.render.pdf_fonts import _load_font, font_file
+
+    path = font_file(load_profile(CB).font, bold=False)
+    first = _load_font.__wrapped__(path).program
+    later = time.time() + 86400 * 400
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert _load_font.__wrapped__(path).program == first
