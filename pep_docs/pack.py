@@ -54,8 +54,6 @@ from pep_docs.cohort import LIMITS, CohortLimits, read_cohort
 from pep_docs.errors import DocumentError, PepDocsError
 from pep_docs.forms import FormSpec, prepare
 from pep_docs.render import FORMATS, render
-from pep_docs.render.docx import renderer_for as docx_renderer_for
-from pep_docs.render.pdf import render_pdf_parts
 from pep_docs.schema import load_model
 from pep_docs.zipwriter import DateTime, SharedPrefix, ZipWriter, copy_member
 
@@ -430,10 +428,15 @@ def render_chunk(
 
 def _render_parts(spec: FormSpec, fmt: str) -> tuple[bytes | None, bytes]:
     """A form as (bytes shared with other children of its layout, or None; its own bytes)."""
+    # Imported here, as `pep_docs.render` does: every `pep-docs` command imports this module.
     if fmt == "pdf":
+        from pep_docs.render.pdf import render_pdf_parts
+
         return render_pdf_parts(spec)
     if fmt == "docx":
-        return None, docx_renderer_for(spec.profile, spec.phase).render(spec, level=_DOCX_LEVEL)
+        from pep_docs.render.docx import renderer_for
+
+        return None, renderer_for(spec.profile, spec.phase).render(spec, level=_DOCX_LEVEL)
     return None, render(spec, fmt)
 
 
