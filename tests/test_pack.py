@@ -581,3 +581,45 @@ def test_the_embedded_font_is_the_same_bytes_whenever_it_is_subset(monkeypatch):
     later = time.time() + 86400 * 400
     monkeypatch.setattr(time, "time", lambda: later)
     assert _load_font.__wrapped__(path).program == first
+
+
+def test_the_command_uses_every_cpu_unless_told_and_reports_progress_per_chunk(
+    tmp_path, monkeypatch
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from click.testing import CliRunner
+
+    import pep_docs.pack as pack_module
+    from pep_docs.commands import pack as command
+
+    pools: list[int] = []
+
+    class Pool(ThreadPoolExecutor):  # the same calls as the process pool, in threads
+        def __init__(self, max_workers, initializer, initargs):
+            pools.append(max_workers)
+            super().__init__(max_workers, initializer=initializer, initargs=initargs)
+
+    monkeypatch.setattr(pack_module, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    shown: list[tuple[int, int]] = []
+    monkeypatch.setattr(command._Bar, "__call__", lambda self, d, t: shown.append((d, t)))
+    args = [str(COHORT_CSV), "--term", "2026-autumn", "--formats", "pdf", "--chunk-size", "10"]
+    result = CliRunner().invoke(command.pack_command, [*args, "-o", str(tmp_path / "a.zip")])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        command.pack_command, [*args, "-o", str(tmp_path / "b.zip"), "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert pools == [3, 2]
+    # Per run: 0 first, then one call per chunk (30 school-age children in 3, 5 early years, 5
+    # post-16), in the order the chunks finish.
+    for run_ in (shown[:6], shown[6:]):
+        assert run_[0] == (0, 40) and run_[-1] == (40, 40) and len(run_) == 6
+        assert sorted(b[0] - a[0] for a, b in zip(run_, run_[1:], strict=False)) == [
+            5,
+            5,
+            10,
+            10,
+            10,
+        ]
