@@ -15,11 +15,12 @@ mixed as in a real Virtual School); every smaller cohort below is the first rows
 - LibreOffice route: naive (a) plus `soffice --headless --convert-to pdf` on that .docx, one
   call per child (how document-assembly tools commonly make the PDF), with its own profile
   (`-env:UserInstallation`); the first call, which creates the profile, is not timed.
-- Peak memory: the largest resident set of the command's processes (`wait4`'s `ru_maxrss`,
-  which covers the workers it waited for). Compared for a small and a large cohort on one
-  process (`--workers 1`), where the plan, every chunk and the assembling of the zip share one
-  process, so anything that grew with the cohort would show; streaming keeps the ratio near 1.
-  The all-cores run's peak is shown beside it.
+- Peak memory: the largest resident set of the command's processes (`ru_maxrss` of
+  `RUSAGE_CHILDREN`, taken by a small interpreter that runs the command: it covers the command
+  and the workers it waited for, not this benchmark's own memory). Compared for a small and a
+  large cohort on one process (`--workers 1`), where the plan, every chunk and the assembling
+  of the zip share one process, so anything that grew with the cohort would show; streaming
+  keeps the ratio near 1. The all-cores run's peak is shown beside it.
 
 - Extraction (issue 9 asks for its throughput per path): `pep_docs.extractors.extract` in this
   process on the first `--extract-sample` .docx and .pdf of the pack, as made (a return nobody
@@ -35,6 +36,7 @@ Run: `.venv/bin/python -m benchmarks.bench_pack [--children N] [--sample N] [--l
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -79,24 +81,38 @@ def _head(cohort: Path, rows: int, out: Path) -> Path:
     return out
 
 
+# Runs the command and reports on it from a small, fresh interpreter: a child's peak resident
+# set counts the memory of the process it was forked from, so forking the command straight from
+# this (large) benchmark process would report this process's size, not the command's.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+seconds = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"status": done.returncode, "error": done.stderr.decode()[-2000:],
+                  "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+                  "max_rss_kb": usage.ru_maxrss}))
+"""
+
+
 def run_pack(cohort: Path, out: Path, children: int, workers: int | None) -> Run:
-    """`python -m pep_docs pack` in a child process, timed, with its peak memory."""
+    """`python -m pep_docs pack` in a child process: wall and CPU time, peak memory (the
+    largest resident set of the command or any worker it waited for)."""
     command = [sys.executable, "-m", "pep_docs", "pack", str(cohort), "--authority", AUTHORITY,
                "--term", TERM, "-o", str(out)]  # fmt: skip
     if workers:
         command += ["--workers", str(workers)]
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    error = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode != 0:
-        raise SystemExit(f"pep-docs pack failed ({proc.returncode}): {error}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(seconds, cpu, usage.ru_maxrss / 1024, children)  # ru_maxrss is in KiB on Linux
+    measured = subprocess.run(
+        [sys.executable, "-I", "-c", _MEASURE, *command], capture_output=True, text=True
+    )
+    if measured.returncode != 0:
+        raise SystemExit(f"measuring pep-docs pack failed: {measured.stderr}")
+    report = json.loads(measured.stdout)
+    if report["status"] != 0:
+        raise SystemExit(f"pep-docs pack failed ({report['status']}): {report['error']}")
+    # ru_maxrss is in KiB on Linux.
+    return Run(report["seconds"], report["cpu"], report["max_rss_kb"] / 1024, children)
 
 
 def naive_loops(cohort: Path, sample: int, keep: Path) -> tuple[float, float, float, list[Path]]:
