@@ -442,8 +442,10 @@ def _render_parts(spec: FormSpec, fmt: str) -> tuple[bytes | None, bytes]:
 
 # Per worker: the shared part of each PDF layout, deflated and hashed once (keyed by the
 # bytes object itself, which the renderer's layout cache keeps and this cache holds on to).
+# An entry holds about 0.5 MB (the bytes and the compressor's state); a chunk is one authority
+# and phase, whose children mostly share a handful of layouts.
 _SHARED: OrderedDict[int, tuple[SharedPrefix, Any]] = OrderedDict()
-_SHARED_MAX = 64
+_SHARED_MAX = 16
 _SHARED_LOCK = threading.Lock()
 
 
