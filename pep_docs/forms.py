@@ -144,11 +144,14 @@ def prepare(
     term: str | None = None,
     form_id: str | None = None,
     generated_at: str | None = None,
+    check: bool = True,
 ) -> FormSpec:
     """A `FormSpec` from prepopulation data (authority and phase come from it) or a blank one.
 
     Data is checked with `validate(partial=True)`: it may leave anything out, but what it has
-    must be right, so a wrong value never reaches a school's form.
+    must be right, so a wrong value never reaches a school's form. `check=False` skips that
+    validation for data the caller has just validated itself (the pack planner validates every
+    cohort row; validating again per child would cost about a tenth of a form's time).
     """
     data = dict(data or {})
     authority = data.get("authority", authority)
@@ -161,7 +164,7 @@ def prepare(
     if phase not in PHASES:
         raise DocumentError(f"unknown phase {phase!r}", hint=f"one of {', '.join(PHASES)}")
     profile = load_profile(authority)
-    if data:
+    if data and check:
         problems = validate(data, partial=True, section_titles=profile.section_titles)
         if problems:
             listed = "; ".join(p.message for p in problems[:5])

@@ -14,7 +14,9 @@ Three steps, each a function of files on disk, so they can run in one process, i
    zip (the members under their final names plus `rows.json`) and returns their manifest rows.
 3. `assemble(plan, chunk_paths, out)` streams the members of every chunk into the pack and adds
    `manifest.csv` and `manifest.json`. Members are copied compressed, as they are: nothing is
-   inflated or deflated twice, and no form is held in memory.
+   inflated or deflated twice, and no form is held in memory (`pep_docs.zipwriter` writes the
+   zips: `zipfile` has no public way to copy a compressed member). Every entry is dated from the
+   plan's `generated_at`, never the clock, so a retried chunk gives the same bytes.
 
 Order: children are grouped by (authority, phase), so that a chunk needs one compiled template
 (compiling a Word template costs about half a second; a warm render costs milliseconds), and
@@ -35,12 +37,13 @@ import io
 import json
 import math
 import os
-import struct
 import tempfile
+import threading
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -49,9 +52,10 @@ from typing import IO, Any
 
 from pep_docs.cohort import LIMITS, CohortLimits, read_cohort
 from pep_docs.errors import DocumentError, PepDocsError
-from pep_docs.forms import prepare
+from pep_docs.forms import FormSpec, prepare
 from pep_docs.render import FORMATS, render
 from pep_docs.schema import load_model
+from pep_docs.zipwriter import DateTime, SharedPrefix, ZipWriter, copy_member
 
 PLAN_VERSION = 1
 DEFAULT_CHUNK_SIZE = 50
@@ -60,8 +64,14 @@ MANIFEST_JSON = "manifest.json"
 ROWS_MEMBER = "rows.json"
 # form ids: uuid5 of the pack id and the child id in this namespace (uuid5 of the DNS name).
 FORM_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "pack.pep-docs.invalid")
-# A .docx is already a deflated zip; a PDF from the renderer deflates to about 45%.
-_COMPRESSION = {"docx": (zipfile.ZIP_STORED, None), "pdf": (zipfile.ZIP_DEFLATED, 1)}
+# Deflate level per member: a .docx is already a deflated zip (stored); a PDF from the renderer
+# deflates to about 45% (level 1: level 6 takes twice as long for 3% less); manifests level 6.
+_LEVEL: dict[str, int | None] = {"docx": None, "pdf": 1}
+_MANIFEST_LEVEL = 6
+# The parts of a .docx made for each child (its body, above all): level 1 takes half the time
+# of level 6 and makes the .docx about a quarter bigger (33 kB to 41 kB; a PDF is 200 kB).
+_DOCX_LEVEL = 1
+_MODE = 0o600  # children's data: owner only when extracted
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}  # fmt: skip
 _RESERVED_AT_ROOT = {MANIFEST_CSV, MANIFEST_JSON}
 _UNSAFE = set('/\\:*?"<>|')
@@ -336,18 +346,9 @@ def _chunks(children: list[PlannedChild], size: int) -> list[Chunk]:
 # -- rendering a chunk ---------------------------------------------------------------------
 
 
-def _zip_time(plan: PackPlan) -> tuple[int, int, int, int, int, int]:
+def _zip_time(plan: PackPlan) -> DateTime:
     moment = datetime.fromisoformat(plan.generated_at)
     return (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, 0)
-
-
-def _member_info(name: str, plan: PackPlan, fmt: str | None = None) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, _zip_time(plan))
-    info.external_attr = 0o600 << 16  # children's data: owner only when extracted
-    method, level = _COMPRESSION.get(fmt or "", (zipfile.ZIP_DEFLATED, 6))
-    info.compress_type = method
-    info._compresslevel = level  # type: ignore[attr-defined]  # zipfile reads it per member
-    return info
 
 
 def manifest_row(
@@ -394,7 +395,8 @@ def render_chunk(
     rows: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
     try:
-        with open(plan.data_path, "rb") as data, zipfile.ZipFile(tmp, "w") as zf:
+        when = _zip_time(plan)
+        with open(plan.data_path, "rb") as data, open(tmp, "wb") as fh, ZipWriter(fh) as zw:
             for index in range(start, stop):
                 child = plan.children[index]
                 files: dict[str, str] = {}
@@ -404,22 +406,70 @@ def render_chunk(
                         data=_read_child(data, child),
                         form_id=child.form_id,
                         generated_at=plan.generated_at,
+                        check=False,  # plan_pack validated every planned row
                     )
-                    forms = {fmt: render(spec, fmt) for fmt in plan.formats}
+                    forms = {fmt: _render_parts(spec, fmt) for fmt in plan.formats}
                 except PepDocsError as exc:
                     problems.append(f"row {child.row}: {exc}")
                 else:
-                    for fmt, content in forms.items():
-                        zf.writestr(_member_info(plan.member(child, fmt), plan, fmt), content)
-                        files[fmt] = hashlib.sha256(content).hexdigest()
+                    for fmt, (shared, rest) in forms.items():
+                        files[fmt] = _write_form(zw, plan.member(child, fmt), fmt, shared, rest,
+                                                 when)  # fmt: skip
                 results.append({"index": index, "files": files, "problems": problems})
                 rows.append(manifest_row(plan, child, files, problems))
             header = {"pack_id": plan.pack_id, "start": start, "stop": stop, "children": results}
-            zf.writestr(_member_info(ROWS_MEMBER, plan), json.dumps(header))
+            zw.write(ROWS_MEMBER, json.dumps(header).encode(), level=_MANIFEST_LEVEL,
+                     date_time=when, mode=_MODE)  # fmt: skip
         os.replace(tmp, chunk_path)
     finally:
         tmp.unlink(missing_ok=True)
     return rows
+
+
+def _render_parts(spec: FormSpec, fmt: str) -> tuple[bytes | None, bytes]:
+    """A form as (bytes shared with other children of its layout, or None; its own bytes)."""
+    # Imported here, as `pep_docs.render` does: every `pep-docs` command imports this module.
+    if fmt == "pdf":
+        from pep_docs.render.pdf import render_pdf_parts
+
+        return render_pdf_parts(spec)
+    if fmt == "docx":
+        from pep_docs.render.docx import renderer_for
+
+        return None, renderer_for(spec.profile, spec.phase).render(spec, level=_DOCX_LEVEL)
+    return None, render(spec, fmt)
+
+
+# Per worker: the shared part of each PDF layout, deflated and hashed once (keyed by the
+# bytes object itself, which the renderer's layout cache keeps and this cache holds on to).
+# An entry holds about 0.5 MB (the bytes and the compressor's state); a chunk is one authority
+# and phase, whose children mostly share a handful of layouts.
+_SHARED: OrderedDict[int, tuple[SharedPrefix, Any]] = OrderedDict()
+_SHARED_MAX = 16
+_SHARED_LOCK = threading.Lock()
+
+
+def _write_form(
+    zw: ZipWriter, name: str, fmt: str, shared: bytes | None, rest: bytes, when: DateTime
+) -> str:
+    """Add one form to a chunk; its SHA-256."""
+    level = _LEVEL[fmt]
+    if shared is None or level is None:
+        content = rest if shared is None else shared + rest
+        zw.write(name, content, level=level, date_time=when, mode=_MODE)
+        return hashlib.sha256(content).hexdigest()
+    with _SHARED_LOCK:  # the service's embedded jobs render chunks in threads
+        cached = _SHARED.get(id(shared))
+        if cached is None or cached[0].prefix is not shared:
+            cached = _SHARED[id(shared)] = (SharedPrefix(shared, level), hashlib.sha256(shared))
+            while len(_SHARED) > _SHARED_MAX:
+                _SHARED.popitem(last=False)
+        _SHARED.move_to_end(id(shared))
+    prefix, digest = cached
+    prefix.write(zw, name, rest, date_time=when, mode=_MODE)
+    digest = digest.copy()
+    digest.update(rest)
+    return digest.hexdigest()
 
 
 # -- assembling the pack -------------------------------------------------------------------
@@ -435,49 +485,6 @@ class PackSummary:
     files: int
     folders: int
     problems: tuple[str, ...] = ()
-
-
-def _copy_member(src: zipfile.ZipFile, name: str, dst: zipfile.ZipFile) -> None:
-    """Copy one member's compressed bytes into another zip, neither inflated nor deflated.
-
-    Python 3.11's zipfile has no public way to do this (cpython gh-113924 proposes one). This
-    does what `ZipFile.mkdir` does to add an entry: the local header is the library's own
-    `FileHeader`, the data follows, and the entry is registered for the central directory. CRC
-    and sizes come from the source's central directory, so readers check the copy as usual.
-    """
-    info = src.getinfo(name)
-    fp = src.fp
-    assert fp is not None
-    fp.seek(info.header_offset)
-    header = struct.unpack(zipfile.structFileHeader, fp.read(zipfile.sizeFileHeader))
-    if header[0] != zipfile.stringFileHeader:
-        raise DocumentError(f"the chunk's member {name} is damaged", where=src.filename)
-    data_start = info.header_offset + zipfile.sizeFileHeader + header[10] + header[11]
-    out = zipfile.ZipInfo(info.filename, info.date_time)
-    out.compress_type = info.compress_type
-    out.external_attr = info.external_attr
-    out.CRC = info.CRC
-    out.compress_size = info.compress_size
-    out.file_size = info.file_size
-    zip64 = max(out.file_size, out.compress_size) > zipfile.ZIP64_LIMIT
-    with dst._lock:  # type: ignore[attr-defined]
-        if dst._seekable:  # type: ignore[attr-defined]
-            dst.fp.seek(dst.start_dir)  # type: ignore[union-attr]
-        out.header_offset = dst.fp.tell()  # type: ignore[union-attr]
-        dst._writecheck(out)  # type: ignore[attr-defined]
-        dst._didModify = True  # type: ignore[attr-defined]
-        dst.fp.write(out.FileHeader(zip64))  # type: ignore[union-attr]
-        fp.seek(data_start)
-        remaining = info.compress_size
-        while remaining:
-            block = fp.read(min(remaining, 1 << 20))
-            if not block:
-                raise DocumentError(f"the chunk's member {name} is cut short", where=src.filename)
-            dst.fp.write(block)  # type: ignore[union-attr]
-            remaining -= len(block)
-        dst.filelist.append(out)
-        dst.NameToInfo[out.filename] = out
-        dst.start_dir = dst.fp.tell()  # type: ignore[union-attr]
 
 
 MANIFEST_COLUMNS = ("row", "child_id", "child_name", "school", "authority", "phase", "folder",
@@ -512,9 +519,10 @@ def assemble(
         raise ValueError(f"{len(chunk_paths)} chunk files for {len(plan.chunks)} chunks")
     results: dict[int, tuple[dict[str, str], list[str]]] = {}
     files = 0
-    with zipfile.ZipFile(out_stream, "w", allowZip64=True) as pack:
+    when = _zip_time(plan)
+    with ZipWriter(out_stream) as pack:
         for chunk, path in zip(plan.chunks, chunk_paths, strict=True):
-            with zipfile.ZipFile(path) as zf:
+            with open(path, "rb") as fh, zipfile.ZipFile(fh) as zf:
                 header = json.loads(zf.read(ROWS_MEMBER))
                 if (header["pack_id"], header["start"], header["stop"]) != (
                     plan.pack_id,
@@ -535,21 +543,20 @@ def assemble(
                             hint="plan the pack again",
                         )
                     for fmt in result["files"]:
-                        _copy_member(zf, plan.member(child, fmt), pack)
+                        try:
+                            copy_member(pack, zf, fh, plan.member(child, fmt))
+                        except (KeyError, ValueError) as exc:
+                            raise DocumentError(
+                                f"the chunk's member {plan.member(child, fmt)} cannot be "
+                                f"copied: {exc}",
+                                where=str(path),
+                                hint="render the chunk again",
+                            ) from exc
                         files += 1
                     results[result["index"]] = (result["files"], result["problems"])
         rows = _manifest_rows(plan, results)
-        with pack.open(_member_info(MANIFEST_CSV, plan), "w") as fh:
-            text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
-            writer = csv.writer(text)
-            header_row = list(MANIFEST_COLUMNS)
-            for fmt in plan.formats:
-                header_row.extend([fmt, f"{fmt}_sha256"])
-            writer.writerow([*header_row, "status", "problems"])
-            for row in rows():
-                writer.writerow(_csv_row(plan, row))
-            text.flush()
-            text.detach()
+        pack.stream(MANIFEST_CSV, _csv_lines(plan, rows), level=_MANIFEST_LEVEL,
+                    date_time=when, mode=_MODE)  # fmt: skip
         made = sum(1 for f, p in results.values() if not p)
         problems = [p for row in rows() for p in row["problems"]]
         summary = PackSummary(
@@ -560,24 +567,46 @@ def assemble(
             folders=len({c.folder for i, c in enumerate(plan.children) if not results[i][1]}),
             problems=tuple(problems),
         )
-        with pack.open(_member_info(MANIFEST_JSON, plan), "w") as fh:
-            head = {
-                "pack_id": plan.pack_id,
-                "authority": plan.authority,
-                "term": plan.term,
-                "formats": list(plan.formats),
-                "source": plan.source,
-                "generated_at": plan.generated_at,
-                "schema_id": plan.schema_id,
-                **{k: v for k, v in asdict(summary).items() if k != "problems"},
-            }
-            fh.write(b'{"pack": ' + json.dumps(head, ensure_ascii=False).encode() + b",\n")
-            fh.write(b'"children": [')
-            for i, row in enumerate(rows()):
-                fh.write((",\n" if i else "\n").encode())
-                fh.write(json.dumps(row, ensure_ascii=False).encode())
-            fh.write(b"\n]}\n")
+        pack.stream(MANIFEST_JSON, _json_lines(plan, summary, rows), level=_MANIFEST_LEVEL,
+                    date_time=when, mode=_MODE)  # fmt: skip
     return summary
+
+
+def _csv_lines(plan: PackPlan, rows: Callable[[], Iterable[dict[str, Any]]]) -> Iterator[bytes]:
+    """manifest.csv, one encoded line at a time (UTF-8 with a byte order mark, for Excel)."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    header_row = list(MANIFEST_COLUMNS)
+    for fmt in plan.formats:
+        header_row.extend([fmt, f"{fmt}_sha256"])
+    writer.writerow([*header_row, "status", "problems"])
+    yield "\ufeff".encode() + text.getvalue().encode()
+    for row in rows():
+        text.seek(0)
+        text.truncate()
+        writer.writerow(_csv_row(plan, row))
+        yield text.getvalue().encode()
+
+
+def _json_lines(
+    plan: PackPlan, summary: PackSummary, rows: Callable[[], Iterable[dict[str, Any]]]
+) -> Iterator[bytes]:
+    """manifest.json, one child's row at a time."""
+    head = {
+        "pack_id": plan.pack_id,
+        "authority": plan.authority,
+        "term": plan.term,
+        "formats": list(plan.formats),
+        "source": plan.source,
+        "generated_at": plan.generated_at,
+        "schema_id": plan.schema_id,
+        **{k: v for k, v in asdict(summary).items() if k != "problems"},
+    }
+    yield b'{"pack": ' + json.dumps(head, ensure_ascii=False).encode() + b",\n"
+    yield b'"children": ['
+    for i, row in enumerate(rows()):
+        yield (",\n" if i else "\n").encode() + json.dumps(row, ensure_ascii=False).encode()
+    yield b"\n]}\n"
 
 
 def _manifest_rows(

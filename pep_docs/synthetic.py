@@ -480,3 +480,33 @@ def cohort_row_pointers() -> list[str]:
             if node.pointer not in pointers and not node.hidden:
                 pointers.append(node.pointer)
     return pointers
+
+
+COHORT_PHASES = ("school_age",) * 6 + ("early_years", "post_16")
+
+
+def write_cohort(
+    path, children: int, *, authority: str = "central-bedfordshire", seed: int = 0
+) -> None:
+    """A cohort CSV of `children` made-up children of one authority, as a case-management
+    export would look (`cohort_row_pointers` as dotted headers); the same file for a seed.
+
+    Phases mix as in a real Virtual School (six school-age children to one early years and
+    one post-16); every tenth child has a name outside ASCII.
+    """
+    import csv
+
+    from pep_docs.schema import get_pointer
+
+    rng = random.Random(seed)
+    pointers = cohort_row_pointers()
+    names = [("Łukasz", "Wiśniewski"), ("Thị Minh", "Nguyễn"), ("Ștefan", "Popescu")]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([p[1:].replace("/", ".") for p in pointers])
+        for i in range(children):
+            first, last = names[i // 10 % 3] if i % 10 == 0 else (None, None)
+            doc = make_pep(rng, authority, COHORT_PHASES[i % len(COHORT_PHASES)],
+                           child_id=f"SYN{i:06d}", first_name=first, last_name=last)  # fmt: skip
+            writer.writerow(["" if get_pointer(doc, p) is None else get_pointer(doc, p)
+                             for p in pointers])  # fmt: skip

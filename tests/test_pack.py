@@ -7,17 +7,24 @@ import hashlib
 import io
 import json
 import os
+import re
 import stat
+import subprocess
+import time
+import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 from docx import Document
 from pypdf import PdfReader
 
+from pep_docs import zipwriter
 from pep_docs.cohort import read_cohort
 from pep_docs.errors import DocumentError
 from pep_docs.extractors import extract
+from pep_docs.forms import prepare
 from pep_docs.pack import (
     PackPlan,
     assemble,
@@ -27,6 +34,7 @@ from pep_docs.pack import (
     safe_name,
 )
 from pep_docs.render.docx_package import content_signature
+from pep_docs.render.pdf import render_pdf, render_pdf_parts
 from pep_docs.schema import iter_values
 from tests.conftest import FIXTURES
 from tests.test_cli_schema import run
@@ -186,26 +194,19 @@ def test_every_form_opens_and_carries_its_childs_values_and_identity(packs):
 
 
 def test_one_worker_or_two_csv_or_xlsx_and_the_service_path_make_the_same_pack(packs):
-    with (
-        zipfile.ZipFile(packs["csv"]) as a,
-        zipfile.ZipFile(packs["xlsx"]) as b,
-        zipfile.ZipFile(packs["service"]) as c,
-    ):
-        assert a.namelist() == b.namelist() == c.namelist()
-        for name in a.namelist():
-            if name.endswith(".pdf"):
-                assert a.read(name) == b.read(name) == c.read(name), name
-            elif name.endswith(".docx"):
-                # docx zips carry the time they were zipped; what they say is the same.
-                signature = content_signature(a.read(name))
-                assert (
-                    content_signature(b.read(name)) == signature == content_signature(c.read(name))
-                )
-
-        def comparable(zf):
-            return [{k: v for k, v in r.items() if k != "docx_sha256"} for r in _manifest(zf)]
-
-        assert comparable(a) == comparable(b) == comparable(c)
+    # Byte for byte: every form, every zip entry's date, the manifests and the zip itself; the
+    # XLSX pack's manifest.json names its own source file.
+    assert packs["csv"].read_bytes() == packs["service"].read_bytes()
+    with zipfile.ZipFile(packs["csv"]) as a, zipfile.ZipFile(packs["xlsx"]) as b:
+        assert a.namelist() == b.namelist()
+        differ = [n for n in a.namelist() if a.read(n) != b.read(n)]
+        assert differ == ["manifest.json"]
+        assert json.loads(b.read(differ[0]))["pack"]["source"] == "cohort.xlsx"
+    with zipfile.ZipFile(packs["csv"]) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 9, 1, 9, 0, 0)}
+        docx = next(n for n in zf.namelist() if n.endswith(".docx"))
+        with zipfile.ZipFile(io.BytesIO(zf.read(docx))) as form:
+            assert {i.date_time for i in form.infolist()} == {(2026, 9, 1, 9, 0, 0)}
 
 
 def test_progress_is_reported_in_children_with_exact_totals(packs):
@@ -232,12 +233,18 @@ def test_a_plan_is_plain_json_and_holds_no_childs_data(tmp_path):
     assert plan.render_order() == [2, 3, 4, 0, 1]
 
 
-def test_rendering_a_chunk_again_gives_the_same_forms(tmp_path):
-    plan = plan_pack(COHORT_CSV, CB, "2026-autumn", ["pdf"], workdir=tmp_path, **FIXED)
+def test_rendering_a_chunk_again_gives_the_same_bytes_whatever_the_clock(tmp_path, monkeypatch):
+    # A retried chunk job must give the very same file: nothing in it may come from the clock.
+    plan = plan_pack(COHORT_CSV, CB, "2026-autumn", workdir=tmp_path, **FIXED)
     chunk = plan.chunks[1]
     first = render_chunk(plan, chunk.start, chunk.stop, tmp_path / "a.zip")
+    before = (tmp_path / "a.zip").read_bytes()
+    later = time.time() + 3 * 86400 + 3723
+    monkeypatch.setattr(time, "time", lambda: later)
+    monkeypatch.setattr(time, "time_ns", lambda: int(later * 1e9))
     again = render_chunk(plan, chunk.start, chunk.stop, tmp_path / "a.zip")
     assert first == again
+    assert (tmp_path / "a.zip").read_bytes() == before
     assert [r["status"] for r in first] == ["made"] * 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "children.jsonl"]
 
@@ -388,3 +395,231 @@ def test_manifest_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
     with zipfile.ZipFile(out) as zf:
         (row,) = _manifest(zf)
     assert (row["child_name"], row["school"]) == ("'=HYPERLINK(1) Okafor", "'@SUM(1)")
+
+
+def test_the_short_benchmark_prints_the_whole_table(capsys):
+    # The figures of a 16-child run mean nothing; every row of the table must be there.
+    from benchmarks import bench_pack
+
+    bench_pack.main(["--short"])
+    lines = capsys.readouterr().out.splitlines()
+    number = r"\s+\d+\.\d"
+    assert re.fullmatch(
+        r"Term pack: synthetic cohort of 16 children \(central-bedfordshire, 3 phases\), \d+ "
+        r"CPUs; naive loops on the first 2, LibreOffice on 1 \(short run: the figures mean "
+        r"nothing\)",
+        lines[0],
+    )
+    labels = [
+        "pep-docs pack, one process (whole command)",
+        "naive (a): new DocxTemplate per child (.docx only)",
+        "naive (b): fresh reportlab canvas per child (.pdf only)",
+        "naive (a) + (b): both forms",
+        "(c) soffice --convert-to pdf alone, per .docx",
+        "LibreOffice route: (a) + (c)",
+    ]
+    assert [line.strip()[: len(label)] for line, label in zip(lines[2:8], labels, strict=True)] == labels  # fmt: skip
+    assert re.fullmatch(
+        rf"\s+pep-docs pack, one process \(whole command\){number}  \(CPU \d+\.\d ms/child\)",
+        lines[2],
+    )
+    for line in lines[3:8]:
+        assert re.fullmatch(rf".*?{number}{number}x", line), line
+    assert re.fullmatch(r"  16 children, both formats, \d+ processes: \d+\.\d s wall \(\d+\.\d ms/child; CPU \d+\.\d s\)", lines[8])  # fmt: skip
+    assert re.fullmatch(r"  extraction, one process, forms as made \(first 2 of the pack\): \.docx \d+\.\d ms/form, \.pdf \d+\.\d ms/form; 1000 \.docx at that rate on \d+ processes: about \d+ s \(projected\)", lines[9])  # fmt: skip
+    assert re.fullmatch(r"  load average before the run \d+\.\d\d, after \d+\.\d\d \(other work on the machine slows the wall times; CPU times move less\)", lines[10])  # fmt: skip
+    assert re.fullmatch(r"  peak memory, one process: 8 children \d+ MB, 24 children \d+ MB, ratio \d\.\d\dx; 16 children on \d+ processes: largest \d+ MB", lines[11])  # fmt: skip
+    assert len(lines) == 12
+
+
+# -- the zip writer under the pack ---------------------------------------------------------
+
+WHEN = (2026, 9, 1, 9, 0, 0)
+
+
+def _zip(monkeypatch=None, **limits) -> bytes:
+    if monkeypatch is not None:
+        for name, value in limits.items():
+            monkeypatch.setattr(zipwriter, name, value)
+    out = io.BytesIO()
+    with zipwriter.ZipWriter(out) as zw:
+        zw.write("a/stored.docx", b"PK stored as it is", level=None, date_time=WHEN)
+        zw.write("a/Łukasz Wiśniewski.pdf", b"%PDF " * 1000, level=1, date_time=WHEN, mode=0o640)
+        zw.stream("manifest.csv", (b"row,%d\r\n" % i for i in range(500)), date_time=WHEN)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("zip64", [False, True], ids=["classic", "zip64"])
+def test_the_zip_writer_writes_what_zipfile_and_unzip_read_back(tmp_path, monkeypatch, zip64):
+    data = _zip(monkeypatch, ZIP64_LIMIT=40, MAX_ENTRIES=2) if zip64 else _zip()
+    assert data == (_zip(monkeypatch, ZIP64_LIMIT=40, MAX_ENTRIES=2) if zip64 else _zip())
+    assert (b"PK\x06\x06" in data) is zip64  # the Zip64 end record
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        assert [(i.filename, i.date_time, i.external_attr >> 16, i.compress_type) for i in zf.infolist()] == [
+            ("a/stored.docx", WHEN, 0o100600, zipfile.ZIP_STORED),
+            ("a/Łukasz Wiśniewski.pdf", WHEN, 0o100640, zipfile.ZIP_DEFLATED),
+            ("manifest.csv", WHEN, 0o100600, zipfile.ZIP_DEFLATED),
+        ]  # fmt: skip
+        assert zf.read("a/Łukasz Wiśniewski.pdf") == b"%PDF " * 1000
+        assert zf.read("manifest.csv") == b"".join(b"row,%d\r\n" % i for i in range(500))
+    path = tmp_path / "t.zip"
+    path.write_bytes(data)
+    checked = subprocess.run(["unzip", "-tq", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_member_is_copied_compressed_in_blocks_not_inflated(tmp_path):
+    big = os.urandom(3 << 20)  # random: deflate cannot shrink it, so 3 MiB to copy
+    src = tmp_path / "src.zip"
+    with src.open("wb") as fh, zipwriter.ZipWriter(fh) as zw:
+        zw.write("x/form.pdf", big, level=1, date_time=WHEN)
+
+    class Sink(io.RawIOBase):
+        """A pipe: no seek, no tell; remembers the largest single write."""
+
+        largest = 0
+        total = 0
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.largest, self.total = max(self.largest, len(b)), self.total + len(b)
+            return len(b)
+
+    sink = Sink()
+    with src.open("rb") as fh, zipfile.ZipFile(fh) as zf, zipwriter.ZipWriter(sink) as out:
+        entry = zipwriter.copy_member(out, zf, fh, "x/form.pdf")
+        assert (entry.crc, entry.file_size) == (zf.getinfo("x/form.pdf").CRC, len(big))
+    assert sink.largest == 1 << 20
+    assert sink.total == src.stat().st_size
+
+
+def test_assembling_a_pack_holds_no_form_in_memory(tmp_path):
+    # Streaming, checked by what is allocated rather than by time: the pack is about 9 MB, its
+    # largest form about 200 kB compressed; assembling never holds more than a block or two.
+    plan = plan_pack(COHORT_CSV, CB, "2026-autumn", workdir=tmp_path, **FIXED)
+    paths = [tmp_path / f"{i}.zip" for i in range(len(plan.chunks))]
+    for chunk, path in zip(plan.chunks, paths, strict=True):
+        render_chunk(plan, chunk.start, chunk.stop, path)
+    with (tmp_path / "pack.zip").open("wb") as out:
+        tracemalloc.start()
+        try:
+            assemble(plan, paths, out)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    size = (tmp_path / "pack.zip").stat().st_size
+    assert size > 8_000_000
+    assert peak < 1_500_000, peak
+
+
+def test_members_sharing_a_prefix_read_back_whole_and_the_same_every_time():
+    prefix = b"%PDF-1.7 layout shared by every child " * 2000
+    out = io.BytesIO()
+    with zipwriter.ZipWriter(out) as zw:
+        shared = zipwriter.SharedPrefix(prefix, 1)
+        for name, rest in (("a.pdf", b"child a"), ("b.pdf", b""), ("c.pdf", b"child c" * 999)):
+            shared.write(zw, name, rest, date_time=WHEN)
+        again = zipwriter.SharedPrefix(prefix, 1).write(zw, "d.pdf", b"child a", date_time=WHEN)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        assert zf.read("a.pdf") == prefix + b"child a"
+        assert zf.read("b.pdf") == prefix
+        assert zf.read("c.pdf") == prefix + b"child c" * 999
+        assert zf.getinfo("a.pdf").CRC == again.crc == zlib.crc32(prefix + b"child a")
+    data = out.getvalue()
+    first, second = (data.index(b"a.pdf"), data.index(b"d.pdf"))
+    size = zf.getinfo("a.pdf").compress_size
+    assert data[first + 5 : first + 5 + size] == data[second + 5 : second + 5 + size]
+
+
+def test_a_pdf_in_two_parts_is_the_pdf():
+    spec = prepare(data=json.loads((FIXTURES / "peps" / "cb-school-age-ehcp.json").read_text()),
+                   form_id="00000000-0000-4000-8000-000000000001", generated_at=FIXED["generated_at"])  # fmt: skip
+    shared, rest = render_pdf_parts(spec)
+    assert shared + rest == render_pdf(spec)
+    assert render_pdf_parts(spec)[0] is shared  # the layout's bytes, made once
+
+
+def test_a_packs_docx_says_what_the_render_command_s_says_in_the_same_part_order():
+    from pep_docs.render.docx import render_docx, renderer_for
+
+    spec = prepare(data=json.loads((FIXTURES / "peps" / "cb-school-age-ehcp.json").read_text()),
+                   form_id="00000000-0000-4000-8000-000000000001", generated_at=FIXED["generated_at"])  # fmt: skip
+    fast = renderer_for(spec.profile, spec.phase).render(spec, level=1)
+    usual = render_docx(spec)
+    assert content_signature(fast) == content_signature(usual)
+    with zipfile.ZipFile(io.BytesIO(fast)) as a, zipfile.ZipFile(io.BytesIO(usual)) as b:
+        assert a.namelist() == b.namelist()
+        assert a.testzip() is None
+        assert {i.date_time for i in a.infolist()} == {(2026, 9, 1, 9, 0, 0)}
+
+
+def test_chunks_rendered_in_threads_are_the_chunks_rendered_one_by_one(tmp_path):
+    # The service's embedded jobs render chunks in threads sharing the renderers' caches.
+    from concurrent.futures import ThreadPoolExecutor
+
+    plan = plan_pack(COHORT_CSV, CB, "2026-autumn", workdir=tmp_path, chunk_size=4, **FIXED)
+    chunks = plan.chunks
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: render_chunk(plan, chunks[i].start, chunks[i].stop, tmp_path / f"t{i}.zip"), range(len(chunks))))  # fmt: skip
+    for i, chunk in enumerate(chunks):
+        render_chunk(plan, chunk.start, chunk.stop, tmp_path / f"s{i}.zip")
+        assert (tmp_path / f"t{i}.zip").read_bytes() == (tmp_path / f"s{i}.zip").read_bytes()
+
+
+def test_the_embedded_font_is_the_same_bytes_whenever_it_is_subset(monkeypatch):
+    # fontTools stamps the time into a font it saves unless told not to: forms made by two
+    # workers a second apart would then differ.
+    from pep_docs.profiles import load_profile
+    from pep_docs.render.pdf_fonts import _load_font, font_file
+
+    path = font_file(load_profile(CB).font, bold=False)
+    first = _load_font.__wrapped__(path).program
+    later = time.time() + 86400 * 400
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert _load_font.__wrapped__(path).program == first
+
+
+def test_the_command_uses_every_cpu_unless_told_and_reports_progress_per_chunk(
+    tmp_path, monkeypatch
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from click.testing import CliRunner
+
+    import pep_docs.pack as pack_module
+    from pep_docs.commands import pack as command
+
+    pools: list[int] = []
+
+    class Pool(ThreadPoolExecutor):  # the same calls as the process pool, in threads
+        def __init__(self, max_workers, initializer, initargs):
+            pools.append(max_workers)
+            super().__init__(max_workers, initializer=initializer, initargs=initargs)
+
+    monkeypatch.setattr(pack_module, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    shown: list[tuple[int, int]] = []
+    monkeypatch.setattr(command._Bar, "__call__", lambda self, d, t: shown.append((d, t)))
+    args = [str(COHORT_CSV), "--term", "2026-autumn", "--formats", "pdf", "--chunk-size", "10"]
+    result = CliRunner().invoke(command.pack_command, [*args, "-o", str(tmp_path / "a.zip")])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        command.pack_command, [*args, "-o", str(tmp_path / "b.zip"), "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert pools == [3, 2]
+    # Per run: 0 first, then one call per chunk (30 school-age children in 3, 5 early years, 5
+    # post-16), in the order the chunks finish.
+    for run_ in (shown[:6], shown[6:]):
+        assert run_[0] == (0, 40) and run_[-1] == (40, 40) and len(run_) == 6
+        assert sorted(b[0] - a[0] for a, b in zip(run_, run_[1:], strict=False)) == [
+            5,
+            5,
+            10,
+            10,
+            10,
+        ]

@@ -11,7 +11,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
@@ -20,6 +23,7 @@ from PIL import Image
 from pep_docs.errors import TemplateError
 from pep_docs.forms import IDENTITY_NS, FormIdentity
 from pep_docs.render.docx_sdt import IDENTITY_STORE_ID, VALUES_NS, VALUES_STORE_ID
+from pep_docs.zipwriter import ZipWriter, deflate
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -62,11 +66,70 @@ def read_parts(path: Path) -> dict[str, bytes]:
         raise TemplateError(f"cannot read the Word template: {exc}", where=str(path)) from exc
 
 
-def write_zip(parts: Mapping[str, bytes], level: int = 6) -> bytes:
+# The earliest date a zip entry can hold: parts of a form made without a known time.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_date(iso: str | None) -> tuple[int, int, int, int, int, int]:
+    """A zip entry date from an ISO time (a form's `generated_at`); ZIP_EPOCH when none."""
+    try:
+        moment = datetime.fromisoformat(iso or "")
+    except ValueError:
+        return ZIP_EPOCH
+    if moment.year < 1980:
+        return ZIP_EPOCH
+    return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
+
+def write_zip(
+    parts: Mapping[str, bytes],
+    level: int = 6,
+    date_time: tuple[int, int, int, int, int, int] = ZIP_EPOCH,
+) -> bytes:
+    """A .docx from its parts, every entry dated `date_time` (never the clock), so the same
+    form gives the same bytes whenever it is made."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
         for name, data in parts.items():
-            zf.writestr(name, data)
+            info = zipfile.ZipInfo(name, date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Deflated:
+    """A part deflated once, written as it is into every form (`write_docx`)."""
+
+    data: bytes
+    crc: int
+    size: int
+
+
+def deflate_parts(parts: Mapping[str, bytes], level: int = 6) -> dict[str, Deflated]:
+    return {n: Deflated(deflate(b, level), zlib.crc32(b), len(b)) for n, b in parts.items()}
+
+
+def write_docx(
+    order: Mapping[str, bytes],
+    deflated: Mapping[str, Deflated],
+    rendered: Mapping[str, bytes],
+    level: int,
+    date_time: tuple[int, int, int, int, int, int],
+) -> bytes:
+    """A .docx with the parts of `order` in its order: each rendered part deflated at `level`,
+    every other one copied from `deflated`; every entry dated `date_time`."""
+    out = io.BytesIO()
+    with ZipWriter(out) as zw:
+        for name in [*order, *(n for n in rendered if n not in order)]:
+            if name in rendered:
+                zw.write(name, rendered[name], level=level, date_time=date_time, mode=0o644)
+            else:
+                part = deflated[name]
+                zw.write_raw(name, [part.data], method=zipfile.ZIP_DEFLATED, crc=part.crc,
+                             compress_size=len(part.data), file_size=part.size,
+                             date_time=date_time, mode=0o644)  # fmt: skip
     return out.getvalue()
 
 

@@ -358,13 +358,18 @@ class _Template:
     # -- per child ---------------------------------------------------------------------------
 
     def render(self, spec: FormSpec) -> bytes:
+        return self.static + self.render_rest(spec)
+
+    def render_rest(self, spec: FormSpec) -> bytes:
+        """What follows `self.static` in the child's form: its objects, xref and trailer."""
         theme = self.theme
         font = theme.regular
-        out = bytearray(self.static)
+        base = len(self.static)
+        out = bytearray()
         offsets = self.offsets.copy()
 
         def put(num: int, body: bytes) -> None:
-            offsets[num] = len(out)
+            offsets[num] = base + len(out)
             out.extend(b"%d 0 obj\n" % num)
             out.extend(body)
             out.extend(b"\nendobj\n")
@@ -389,7 +394,7 @@ class _Template:
         identity = spec.identity.to_dict()
         put(INFO, self._info(spec, identity))
         put(METADATA, self._xmp(spec, identity))
-        start = len(out)
+        start = base + len(out)
         file_id = hashlib.md5(spec.identity.form_id.encode("utf-8")).hexdigest().upper().encode()
         out += xref_and_trailer(
             (offsets[n] for n in range(1, self.size)),
@@ -538,6 +543,13 @@ class PdfRenderer:
 
     def render(self, spec: FormSpec) -> bytes:
         """The form of one child (or a blank form) of this renderer's authority and phase."""
+        static, rest = self.render_parts(spec)
+        return static + rest
+
+    def render_parts(self, spec: FormSpec) -> tuple[bytes, bytes]:
+        """The form in two parts: the layout's bytes shared by every child of it (the same
+        object each time, while the layout stays cached) and the child's own bytes after them.
+        A bulk writer can deflate and hash the shared part once (`pep_docs.pack`)."""
         if spec.profile.folder != self.profile.folder or spec.phase != self.phase:
             raise TemplateError(
                 f"this renderer makes {self.profile.slug} {self.phase} forms, "
@@ -553,7 +565,7 @@ class PdfRenderer:
                 self._templates.popitem(last=False)
         else:
             self._templates.move_to_end(key)
-        return template.render(spec)
+        return template.static, template.render_rest(spec)
 
 
 _renderers: dict[tuple[Path, str, str], PdfRenderer] = {}
@@ -571,6 +583,11 @@ def renderer_for(spec: FormSpec) -> PdfRenderer:
 def render_pdf(spec: FormSpec) -> bytes:
     """The fillable PDF form of a `FormSpec` (see the module docstring for its structure)."""
     return renderer_for(spec).render(spec)
+
+
+def render_pdf_parts(spec: FormSpec) -> tuple[bytes, bytes]:
+    """`render_pdf(spec)` in two parts, shared layout then the child's own (`render_parts`)."""
+    return renderer_for(spec).render_parts(spec)
 
 
 def clear_cache() -> None:

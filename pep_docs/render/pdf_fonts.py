@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -255,11 +256,22 @@ def _utf16_hex(codepoint: int) -> str:
     return chr(codepoint).encode("utf-16-be").hex().upper()
 
 
-@cache
+_LOAD_LOCK = threading.Lock()
+
+
 def load_font(path: Path) -> EmbeddedFont:
-    """The subset of a TrueType file, made once per process."""
+    """The subset of a TrueType file, made once per process (once, whichever thread asks)."""
+    with _LOAD_LOCK:
+        return _load_font(path)
+
+
+@cache
+def _load_font(path: Path) -> EmbeddedFont:
+    # recalcTimestamp=False: the subset keeps the font file's own `head.modified`, never the
+    # clock's, so every process embeds the same bytes (a pack's forms are the same whichever
+    # worker made them, and a retried chunk is byte-identical).
     try:
-        full = TTFont(str(path), lazy=False)
+        full = TTFont(str(path), lazy=False, recalcTimestamp=False)
     except Exception as exc:  # fontTools raises many kinds on a bad file
         raise TemplateError(f"cannot read the font: {exc}", where=str(path)) from exc
     if "glyf" not in full:
