@@ -175,10 +175,12 @@ def place_blocks(
         # The block's other runs: on the same page, near where the block says.
         for run in block.runs[1:]:
             want = top - run.rel_y
-            for k in range(found + 1, min(len(segs), found + LOOKAHEAD)):
+            for k in range(max(0, found - 40), min(len(segs), found + LOOKAHEAD)):
                 t = segs[k]
-                if t.page != s.page or _baseline(t, run.size) < want - 60:
-                    break
+                if t.page != s.page or abs(_baseline(t, run.size) - want) > 60:
+                    if k > found:
+                        break
+                    continue
                 if k not in anchors and t.text == run.text and abs(t.x0 - run.x0) <= 1.3:
                     anchors[k] = len(placed) - 1
                     break
@@ -203,8 +205,9 @@ def _regions(
     for k, p in anchors.items():
         runs_found.setdefault((p, segs[k].text, round(segs[k].x0)), segs[k].y1)
     statics_by_page: dict[int, list[Segment]] = {}
-    for k in anchors:
-        statics_by_page.setdefault(segs[k].page, []).append(segs[k])
+    for k, seg in enumerate(segs):
+        if k in anchors or model.is_static(seg.text, seg.x0):
+            statics_by_page.setdefault(seg.page, []).append(seg)
     out = []
     for pi, p in enumerate(placed):
         for slot in p.block.slots:
@@ -280,8 +283,14 @@ def _join(segs: list[Segment], slot: Slot, width: float, model: FormModel) -> st
     # The renderer draws at its base size, shrunk in half points to fit: find which.
     sizes = [9.0 - 0.5 * i for i in range(10)]
     size = min(sizes, key=lambda z: abs(font.width(texts[longest], z) - ink))
+    leading = size * 1.15  # as the renderer draws lines (pdf_fields.LEADING)
     out = texts[0]
-    for prev, text in zip(texts, texts[1:], strict=False):
+    for i in range(1, len(lines)):
+        prev, text = texts[i - 1], texts[i]
+        steps = round((lines[i - 1][0].cy - lines[i][0].cy) / leading)
+        if steps >= 2:  # empty lines between: the person typed them
+            out += "\n" * steps + text
+            continue
         first_word = text.split(" ", 1)[0]
         fits = font.width(prev + " " + first_word, size) <= width - 5
         out += ("\n" if fits else " ") + text

@@ -1,0 +1,143 @@
+"""Returned PDF forms, every way they come back, over every fixture PEP.
+
+Path 4: the fillable form filled as a school would (`school_fill_pdf`): every field exact.
+Path 5: flattened copies of it -- `qpdf --flatten-annotations=all` and a print-to-PDF made with
+poppler's `pdftocairo -pdf` (prints drop the fields and the metadata) -- read from the page
+layout: every value a page can show exact; an unticked box (False), which prints the same as an
+unanswered one, absent and warned about (about 1.5% of the fixtures' values); never invented;
+text typed outside the boxes comes back in `unmapped` with its page and position.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pep_docs.extractors import extract
+from pep_docs.extractors.pdf_objects import Unusual, read_fields
+from pep_docs.forms import prepare
+from pep_docs.render import render
+from tests.conftest import fixture_peps, load
+from tests.school_fill_pdf import fill_as_school
+from tests.test_extract_roundtrip import differences, truth
+
+FIXTURES = fixture_peps()
+NOTE = "Please see the attached letter from CAMHS."
+
+
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """Per fixture: the filled form (Preview-style check boxes), its qpdf-flattened copy and
+    its print (both made from a fill with a note typed below the boxes)."""
+    for tool in ("qpdf", "pdftocairo"):
+        assert shutil.which(tool), f"{tool} is installed by scripts/install-system-packages.sh"
+    out = tmp_path_factory.mktemp("returned")
+    made: dict[str, dict[str, Path]] = {}
+    for path in FIXTURES:
+        doc = load(path)
+        form = render(prepare(data=doc), "pdf")
+        files = {k: out / f"{path.stem}-{k}.pdf" for k in ("filled", "noted", "qpdf", "print")}
+        files["filled"].write_bytes(fill_as_school(form, doc, preview=True))
+        files["noted"].write_bytes(fill_as_school(form, doc, note=NOTE))
+        subprocess.run(
+            ["qpdf", "--flatten-annotations=all", str(files["noted"]), str(files["qpdf"])],
+            check=True,
+            timeout=60,
+        )
+        subprocess.run(
+            ["pdftocairo", "-pdf", str(files["noted"]), str(files["print"])],
+            check=True,
+            timeout=60,
+        )
+        made[path.stem] = files
+    return made
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_path_4_a_form_filled_by_a_school_comes_back_exactly(returned, path):
+    result = extract(returned[path.stem]["filled"])
+    doc = load(path)
+    assert differences(doc, result.data) == {}
+    assert result.warnings == [] and result.unmapped == []
+    assert {f["how"] for f in result.fields.values()} == {"acroform"}
+    assert result.form["form_id"] and result.form["matches_data"] is True
+
+
+def test_path_4_reads_the_school_formats_and_preview_check_boxes(returned):
+    stem = "bf-school-age-ehcp"
+    raw, identity = read_fields(returned[stem]["filled"].read_bytes())
+    assert identity["authority"] == "bracknell-forest"
+    assert raw["/meeting/date"] == "3.11.26"
+    assert raw["/attendance/term_percent"] == "95.3%"
+    assert raw["/meeting/type"] == "Termly review meeting"
+    # Preview keeps a ticked box's state on the widget and drops /V: read as ticked.
+    assert raw["/education_setting/out_of_authority"] == "/Yes"
+    result = extract(returned[stem]["filled"])
+    assert result.data["meeting"]["date"] == "2026-11-03"
+    assert result.data["attendance"]["term_percent"] == 95.3
+    assert result.data["meeting"]["type"] == "review"
+    assert result.data["education_setting"]["out_of_authority"] is True
+
+
+def test_path_4_uses_pypdf_for_what_the_small_reader_does_not_read(returned, tmp_path):
+    """Object streams and cross-reference streams (as Acrobat saves): pypdf reads them."""
+    stem = "pb-post-16"
+    packed = tmp_path / "packed.pdf"
+    subprocess.run(
+        ["qpdf", "--object-streams=generate", str(returned[stem]["filled"]), str(packed)],
+        check=True,
+        timeout=60,
+    )
+    with pytest.raises(Unusual):
+        read_fields(packed.read_bytes())
+    result = extract(packed)
+    assert differences(load(fixture_path(stem)), result.data) == {}
+
+
+def fixture_path(stem: str) -> Path:
+    return next(p for p in FIXTURES if p.stem == stem)
+
+
+@pytest.mark.parametrize("kind", ["qpdf", "print"])
+def test_path_5_a_flattened_form_is_read_from_its_layout(returned, kind):
+    total = exact = unticked = 0
+    for stem, files in returned.items():
+        result = extract(files[kind])
+        expected = truth(load(fixture_path(stem)))
+        got = truth(result.data)
+        warned = {w.pointer for w in result.warnings}
+        for pointer, value in expected.items():
+            total += 1
+            unticked += value is False
+            if got.get(pointer) == value:
+                exact += 1
+            else:  # never invented, never silent: a value not read is absent and warned about
+                assert pointer not in got and pointer in warned, (stem, pointer)
+        assert set(got) <= set(expected), stem
+        assert {f["how"] for f in result.fields.values()} == {"layout"}, stem
+        assert {f["confidence"] for f in result.fields.values()} <= {"medium", "low"}, stem
+        # Nothing lost: the note typed below the boxes is kept, with where it was.
+        assert [(u.text, u.where.split(",")[0]) for u in result.unmapped] == [
+            (NOTE, f"page {result.source['pages']}")
+        ], stem
+        assert result.form["authority"] == load(fixture_path(stem))["authority"]
+        assert result.form["child_id"] == load(fixture_path(stem))["child_id"]
+    # An unticked box (False) and an unanswered one print the same: both are absent and warned
+    # about. Every value a page can show comes back exactly.
+    assert exact == total - unticked, (exact, total, unticked)
+    assert exact / total >= 0.98, (exact, total)
+
+
+def test_path_5_an_empty_tick_box_is_not_read_as_no(returned):
+    result = extract(returned["bf-school-age-ehcp"]["print"])
+    doc = load(fixture_path("bf-school-age-ehcp"))
+    assert doc["attendance"]["permanent_exclusion"] is False
+    assert "permanent_exclusion" not in result.data.get("attendance", {})
+    [warning] = [w for w in result.warnings if w.pointer == "/attendance/permanent_exclusion"]
+    assert warning.message == (
+        "Attendance and exclusions: 'Permanently excluded': the tick box is empty on this printed "
+        "form: read as not answered (an empty box may also mean No), so check it"
+    )
