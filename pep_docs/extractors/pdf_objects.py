@@ -72,6 +72,8 @@ _ENTRY_START = re.compile(
     re.S,
 )
 _DICT_END = re.compile(_W + rb">>")
+_LITERAL = re.compile(rb"\(((?:[^()\\]|\\.)*)\)", re.S)
+_UNESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b",
             ord("f"): b"\f", ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}  # fmt: skip
@@ -181,6 +183,9 @@ class _Parser:
             plain = data[pos + 1 : close]
             if b"\\" not in plain and b"(" not in plain:
                 return plain, close + 1
+        simple = _LITERAL.match(data, pos)
+        if simple is not None:  # escapes but no nested parentheses
+            return _UNESCAPE.sub(_unescape, simple.group(1)), simple.end()
         out, level, i = bytearray(), 1, pos + 1
         end = len(data)
         while i < end:
@@ -216,6 +221,15 @@ class _Parser:
                 out.append(byte)
             i += 1
         raise Unusual("unterminated string")
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    code = match.group(1)
+    if code[:1].isdigit():
+        return bytes([int(code, 8) & 0xFF])
+    if code in (b"\r\n", b"\n", b"\r"):
+        return b""  # a line continuation
+    return _ESCAPES.get(code[0], code)
 
 
 def _name(raw: bytes) -> str:
