@@ -11,6 +11,7 @@ from pep_docs.extractors.pdf_objects import Unusual, read_fields
 from pep_docs.extractors.pdf_page import read_pages
 from pep_docs.extractors.pdf_printed import printed_identity, read_printed
 from pep_docs.extractors.pdf_safety import EXPORT_AGAIN
+from pep_docs.extractors.pdf_word import read_word_pdf, word_identity
 from pep_docs.extractors.result import Extraction
 
 # A page with fewer characters of text than this is treated as an image (a scan).
@@ -35,9 +36,13 @@ def read_pdf(data: bytes, where: str) -> Extraction:
             where=where,
             hint="ask the school for the Word or fillable PDF form, or enter it by hand",
         )
-    identity = {**printed_identity(pages), **_stored_identity(data)}
+    if any(s.text.startswith("Form ID ") for page in pages for s in page.segments):
+        identity = {**printed_identity(pages), **_stored_identity(data)}
+        if identity.get("authority") and identity.get("phase"):
+            return read_printed(pages, where, identity)
+    identity = word_identity(pages)
     if identity.get("authority") and identity.get("phase"):
-        return read_printed(pages, where, identity)
+        return read_word_pdf(pages, where, identity)
     raise FormReadError(
         "this PDF is not a pep-docs PEP form",
         where=where,
