@@ -5,7 +5,8 @@ Path 5: flattened copies of it -- `qpdf --flatten-annotations=all` and a print-t
 poppler's `pdftocairo -pdf` (prints drop the fields and the metadata) -- read from the page
 layout: every value a page can show exact; an unticked box (False), which prints the same as an
 unanswered one, absent and warned about (about 1.5% of the fixtures' values); never invented;
-text typed outside the boxes comes back in `unmapped` with its page and position.
+text typed outside the boxes comes back in `unmapped` with its page and position. And the filled
+Word form exported to PDF by a real LibreOffice (other geometry, no fields): read by its labels.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pep_docs.extractors import extract
 from pep_docs.extractors.pdf_objects import Unusual, read_fields
 from pep_docs.forms import prepare
 from pep_docs.render import render
+from pep_docs.render.docx import render_docx
 from tests.conftest import fixture_peps, load
 from tests.school_fill_pdf import fill_as_school
 from tests.test_extract_roundtrip import differences, truth
@@ -141,3 +143,51 @@ def test_path_5_an_empty_tick_box_is_not_read_as_no(returned):
         "Attendance and exclusions: 'Permanently excluded': the tick box is empty on this printed "
         "form: read as not answered (an empty box may also mean No), so check it"
     )
+
+
+@pytest.fixture(scope="module")
+def word_exports(tmp_path_factory) -> dict[str, Path]:
+    """The filled Word form of every fixture, exported to PDF by a real LibreOffice (one call)."""
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is installed by scripts/install-system-packages.sh"
+    words = tmp_path_factory.mktemp("word")
+    out = tmp_path_factory.mktemp("word-pdf")
+    profile = tmp_path_factory.mktemp("lo-profile")
+    for path in FIXTURES:
+        (words / f"{path.stem}.docx").write_bytes(render_docx(prepare(data=load(path))))
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(out), *sorted(str(p) for p in words.glob("*.docx"))],
+        check=True, capture_output=True, timeout=900,
+    )  # fmt: skip
+    return {p.stem: out / f"{p.stem}.pdf" for p in FIXTURES}
+
+
+def test_path_5_a_pdf_exported_from_the_word_form_is_read_by_its_labels(word_exports):
+    total = exact = unticked = 0
+    for stem, exported in word_exports.items():
+        result = extract(exported)
+        expected = truth(load(fixture_path(stem)))
+        got = truth(result.data)
+        warned = {w.pointer for w in result.warnings}
+        for pointer, value in expected.items():
+            total += 1
+            unticked += value is False
+            if got.get(pointer) == value:
+                exact += 1
+            else:  # never invented, never silent
+                assert pointer not in got and pointer in warned, (stem, pointer, got.get(pointer))
+        assert set(got) <= set(expected), stem
+        assert {f["how"] for f in result.fields.values()} == {"layout"}, stem
+        # Nothing lost: every piece of text is the form's own or read into a field.
+        assert result.unmapped == [], stem
+        assert result.source["layout"] == "word-form", stem
+        doc = load(fixture_path(stem))
+        assert (result.form["authority"], result.form["child_id"], result.form["term"]) == (
+            doc["authority"],
+            doc["child_id"],
+            doc["term"],
+        )
+    # As on a print, an unticked box (☐) is also what an unanswered one shows.
+    assert exact / total >= 0.98, (exact, total)
+    assert exact / (total - unticked) >= 0.99, (exact, total, unticked)
