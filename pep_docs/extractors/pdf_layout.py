@@ -14,7 +14,7 @@ pages, and for each block this module keeps
 
 Tables are laid out with more rows than any form offers (`EXTRA_ROWS`); rows past the ones every
 form prints are optional, and the reader stops at the first one a page does not show. Models are
-cached per (authority, phase, term).
+cached per authority and phase (the term is printed only in the footer: it moves nothing).
 """
 
 from __future__ import annotations
@@ -79,7 +79,6 @@ class BlockModel:
 class FormModel:
     authority: str
     phase: str
-    term: str
     theme: Theme
     blocks: list[BlockModel]
     static: dict[str, list[float]] = field(default_factory=dict)  # text -> left edges
@@ -97,9 +96,9 @@ def _left(run: TextRun, theme: Theme) -> float:
 
 
 @lru_cache(maxsize=32)
-def form_model(authority: str, phase: str, term: str = "") -> FormModel:
+def form_model(authority: str, phase: str) -> FormModel:
     """The blank form of an authority and phase, as blocks of static text and slots."""
-    spec = prepare(authority=authority, phase=phase, term=term or None)
+    spec = prepare(authority=authority, phase=phase)
     theme = Theme.of(spec.profile)
     rows, always = [], {}
     for node in spec.model.walk(phase):
@@ -110,7 +109,7 @@ def form_model(authority: str, phase: str, term: str = "") -> FormModel:
     builder = _Builder(spec, theme, _LayoutKey(tuple(rows), ()))
     blocks = builder.build()
     tables = [n for n in spec.model.walk(phase) if isinstance(n, Table)]
-    model = FormModel(authority, phase, term, theme, [])
+    model = FormModel(authority, phase, theme, [])
     for block in blocks:
         runs = [
             Run(" ".join(item.text.split()), _left(item, theme), item.y, item.size)

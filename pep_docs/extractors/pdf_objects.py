@@ -31,6 +31,7 @@ MAX_FIELDS = 20_000
 MAX_DEPTH = 12
 MAX_NESTING = 64
 FIELD_KEYS = frozenset({"T", "V", "FT", "Kids", "AS"})
+_WANTED = {key.encode(): key for key in FIELD_KEYS}
 
 
 class Unusual(Exception):
@@ -72,6 +73,14 @@ _ENTRY_START = re.compile(
     re.S,
 )
 _DICT_END = re.compile(_W + rb">>")
+# An array or dictionary nested at most three deep, in one match (possessive: no backtracking).
+_ATOM = rb"(?:[^\[\]<>()]++|\((?:[^()\\]|\\.)*+\)|<[0-9A-Fa-f\x00\t\n\x0c\r ]*+>)"
+_NEST = _ATOM
+for _ in range(3):
+    _NEST = (
+        rb"(?>\[(?:" + _ATOM + rb"|" + _NEST + rb")*+\]|<<(?:" + _ATOM + rb"|" + _NEST + rb")*+>>)"
+    )
+_CONTAINER = re.compile(_NEST, re.S)
 _LITERAL = re.compile(rb"\(((?:[^()\\]|\\.)*)\)", re.S)
 _UNESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
@@ -356,11 +365,14 @@ class PdfObjects:
                 if _DICT_END.match(data, pos) is None:  # nested parentheses, a comment: pypdf
                     raise Unusual("dictionary entry")
                 return out
-            key = _name(entry.group(1))
+            raw = entry.group(1)
+            key = _WANTED.get(raw) if wanted is FIELD_KEYS else _name(raw)
             if entry.group("open") is not None:
                 start = entry.start("open")
                 if key in wanted:
                     out[key], pos = parser.value(start)
+                elif (whole := _CONTAINER.match(data, start)) is not None:
+                    pos = whole.end()
                 else:
                     pos = parser.skip_value(start)
             else:

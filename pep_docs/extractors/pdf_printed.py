@@ -85,7 +85,7 @@ def read_printed(pages: list[PageText], where: str, identity: dict[str, str]) ->
     authority, phase = identity.get("authority"), identity.get("phase")
     if not authority or not phase:
         raise FormReadError("this PDF is not a pep-docs PEP form", where=where)
-    model = form_model(authority, phase, identity.get("term", ""))
+    model = form_model(authority, phase)
     body = [s for p in pages for s in p.segments if FOOTER_BAND <= s.y1 <= TOP_BAND]
     furniture = [s for p in pages for s in p.segments if not FOOTER_BAND <= s.y1 <= TOP_BAND]
     placed, anchors, missing = place_blocks(model, body)

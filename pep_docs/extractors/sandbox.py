@@ -92,6 +92,7 @@ def start_method() -> str:
 def warm() -> None:
     """Do the readers' first-use work in this process (the schema, each authority's and phase's
     blank form), so that every child forked from it later starts warm. Costs seconds, once."""
+    from pep_docs.extractors.pdf_layout import form_model
     from pep_docs.forms import prepare
     from pep_docs.profiles import available
     from pep_docs.render import render
@@ -103,6 +104,7 @@ def warm() -> None:
             spec = prepare(authority=slug, phase=phase)
             for fmt in ("docx", "pdf"):
                 extract(render(spec, fmt), where="warm-up form")
+            form_model(slug, phase)  # the blank form a flattened PDF is read against
 
 
 def _import_readers() -> None:
