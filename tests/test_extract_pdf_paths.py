@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pep_docs.errors import FormReadError
 from pep_docs.extractors import extract
 from pep_docs.extractors.pdf_objects import Unusual, read_fields
 from pep_docs.forms import prepare
@@ -191,3 +192,40 @@ def test_path_5_a_pdf_exported_from_the_word_form_is_read_by_its_labels(word_exp
     # As on a print, an unticked box (☐) is also what an unanswered one shows.
     assert exact / total >= 0.98, (exact, total)
     assert exact / (total - unticked) >= 0.99, (exact, total, unticked)
+
+
+def test_path_5_a_blank_form_printed_gives_no_answers_and_loses_nothing(tmp_path):
+    blank = tmp_path / "blank.pdf"
+    printed = tmp_path / "printed.pdf"
+    blank.write_bytes(
+        render(
+            prepare(authority="central-bedfordshire", phase="post_16", term="2026-autumn"), "pdf"
+        )
+    )
+    subprocess.run(["pdftocairo", "-pdf", str(blank), str(printed)], check=True, timeout=60)
+    result = extract(printed)
+    assert result.fields == {} and result.unmapped == []
+    assert sorted(result.data) == ["$schema", "authority", "phase", "term"]
+    assert (result.data["authority"], result.data["phase"], result.data["term"]) == (
+        "central-bedfordshire",
+        "post_16",
+        "2026-autumn",
+    )
+
+
+def test_a_pdf_that_is_not_our_form_is_refused_with_a_reason(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    letter = tmp_path / "letter.pdf"
+    page = canvas.Canvas(str(letter))
+    for i, line in enumerate(
+        ["Dear Virtual School,", "Please find our PEP notes below.", "X" * 40]
+    ):
+        page.drawString(72, 700 - 14 * i, line)
+    page.save()
+    with pytest.raises(FormReadError) as err:
+        extract(letter)
+    assert str(err.value) == (
+        f"{letter}: this PDF is not a pep-docs PEP form (send the PEP form that was sent to the "
+        "school)"
+    )

@@ -25,7 +25,7 @@ from pep_docs.errors import FormReadError
 from pep_docs.extractors.pdf_layout import MAX_TALL, BlockModel, FormModel, Slot, form_model
 from pep_docs.extractors.pdf_page import PageText, Segment
 from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped, form_summary
-from pep_docs.profiles import all_profiles
+from pep_docs.profiles import all_profiles, load_profile
 from pep_docs.render.pdf_layout import BOTTOM, PAGE_H
 from pep_docs.schema import load_model
 from pep_docs.validate import section_titles_for
@@ -102,6 +102,7 @@ def read_printed(pages: list[PageText], where: str, identity: dict[str, str]) ->
         elif not model.is_static(seg.text, seg.x0):
             assembler.unmapped.append(Unmapped(seg.text, seg.where()))
     marks = [m for p in pages for m in p.marks]
+    empty_ticks: list[str] = []
     for index, (slot, page, x0, x1, top, bottom) in enumerate(regions):
         segs = taken.get(index, [])
         if slot.tick:
@@ -109,13 +110,15 @@ def read_printed(pages: list[PageText], where: str, identity: dict[str, str]) ->
             if raw is not None:
                 assembler.add(Reading(slot.pointer, raw, "layout", f"page {page + 1}"))
             else:
-                assembler.warn(slot.pointer, EMPTY_TICK)
+                empty_ticks.append(slot.pointer)
             continue
         raw = _join(segs, slot, x1 - x0, model)
         if raw:
             assembler.add(Reading(slot.pointer, raw, "layout", segs[0].where()))
+    warn_empty_ticks(assembler, empty_ticks, EMPTY_TICK)
+    school = load_profile(authority).virtual_school
     for seg in furniture:
-        if not _is_furniture(seg, model):
+        if not (_is_furniture(seg, model) or school in seg.text):
             assembler.unmapped.append(Unmapped(seg.text, seg.where()))
     for block in missing:
         where_ = ", ".join(s.pointer for s in block.slots[:3]) or block.runs[0].text
@@ -295,6 +298,24 @@ def _join(segs: list[Segment], slot: Slot, width: float, model: FormModel) -> st
         fits = font.width(prev + " " + first_word, size) <= width - 5
         out += ("\n" if fits else " ") + text
     return out
+
+
+def warn_empty_ticks(assembler: Assembler, pointers: list[str], message: str) -> None:
+    """Warn about empty tick boxes, except in table rows where nothing else was answered (an
+    empty row is not a question left open)."""
+    answered = {_row(p) for p in assembler.fields}
+    for pointer in pointers:
+        row = _row(pointer)
+        if row is None or row in answered:
+            assembler.warn(pointer, message)
+
+
+def _row(pointer: str) -> str | None:
+    parts = pointer.split("/")
+    for i, part in enumerate(parts):
+        if part.isdigit():
+            return "/".join(parts[: i + 1])
+    return None
 
 
 def _is_furniture(seg: Segment, model: FormModel) -> bool:
