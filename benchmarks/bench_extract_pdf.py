@@ -2,8 +2,9 @@
 
 Path 4 (a fillable form filled as a school would, `tests/school_fill_pdf.py`): naive is pypdf's
 `PdfReader(...).get_fields()`; pep-docs is `read_pdf_fields` (the small object reader, then the
-typed assembly). Path 5 (the same form flattened by `qpdf --flatten-annotations=all`, and
-printed to PDF by poppler's `pdftocairo -pdf`): naive is pdfplumber's `extract_words()` on every
+typed assembly). Path 5 (the same form flattened by `qpdf --flatten-annotations=all`,
+printed to PDF by poppler's `pdftocairo -pdf`, and the filled Word form exported to PDF by
+LibreOffice when `soffice` is installed): naive is pdfplumber's `extract_words()` on every
 page; pep-docs is `read_pages` (pdfium text segments and tick marks, the part that compares) and
 `read_pdf` (everything, the blank form's model cached per authority and phase). The whole
 `extract()` (with the safety inspection of the file, the same for every reader) is shown too.
@@ -65,8 +66,18 @@ def returned_files(count: int) -> dict[str, list[bytes]]:
     seen: set[tuple[str, str]] = set()
     firsts = [s for s in specs if (k := (s.profile.slug, s.phase)) not in seen and not seen.add(k)]
     chosen = (firsts + [s for s in specs if s not in firsts])[:count]
-    out: dict[str, list[bytes]] = {"filled": [], "qpdf": [], "print": []}
+    out: dict[str, list[bytes]] = {"filled": [], "qpdf": [], "print": [], "word": []}
     with tempfile.TemporaryDirectory() as tmp:
+        soffice = shutil.which("soffice")
+        if soffice:  # the filled Word forms, exported to PDF by LibreOffice in one call
+            for i, spec in enumerate(chosen):
+                (Path(tmp) / f"{i:03d}-w.docx").write_bytes(render(spec, "docx"))
+            subprocess.run(
+                [soffice, f"-env:UserInstallation=file://{tmp}/lo", "--headless", "--convert-to",
+                 "pdf", "--outdir", tmp, *sorted(str(p) for p in Path(tmp).glob("*-w.docx"))],
+                check=True, capture_output=True, timeout=900,
+            )  # fmt: skip
+            out["word"] = [p.read_bytes() for p in sorted(Path(tmp).glob("*-w.pdf"))]
         for i, spec in enumerate(chosen):
             filled = fill_as_school(render(spec, "pdf"), dict(spec.data))
             src, flat, printed = (Path(tmp) / f"{i}-{k}.pdf" for k in ("f", "q", "p"))
@@ -86,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     files = returned_files(args.files)
     pages = statistics.mean(len(read_pages(d, marks=False)) for d in files["qpdf"])
-    for data in files["qpdf"] + files["print"]:
+    for data in files["qpdf"] + files["print"] + files["word"]:
         read_pdf(data, "warm-up")  # the blank forms' models, once per authority and phase
     print(f"Returned PDF forms: {len(files['filled'])} fixture PEPs, {pages:.1f} pages on average")
 
@@ -100,7 +111,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"    pep-docs: extract() with safety    {whole:8.2f} ms per document")
 
-    for kind, title in (("qpdf", "qpdf --flatten-annotations=all"), ("print", "pdftocairo print")):
+    kinds = (
+        ("qpdf", "qpdf --flatten-annotations=all"),
+        ("print", "pdftocairo print"),
+        ("word", "the Word form exported by LibreOffice"),
+    )
+    for kind, title in kinds:
+        if not files[kind]:
+            continue
         naive = _ms(naive_words, files[kind], 1)  # one round: it is slow and steady
         words = _ms(read_pages, files[kind], args.rounds)
         reading = _ms(lambda d: read_pdf(d, "bench"), files[kind], args.rounds)
