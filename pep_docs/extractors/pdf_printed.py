@@ -41,6 +41,10 @@ EMPTY_TICK = (
     "the tick box is empty on this printed form: read as not answered (an empty box may also "
     "mean No), so check it"
 )
+OVERFLOW = (
+    "the text in this box runs on over the next box on the printed form, so it was not read "
+    "(it is kept under unmapped); check it by hand"
+)
 _TICKS = {"✓", "✔", "☒", "☑", "x", "X", "✗", "✘"}
 
 
@@ -97,7 +101,14 @@ def read_printed(pages: list[PageText], where: str, identity: dict[str, str]) ->
         if i in anchors:
             continue
         home = _home(regions, seg)
-        if home is not None:
+        crossed = _crossed(regions, home, seg) if home is not None else []
+        if crossed:
+            # Drawn past its box over the next one (a reader that neither wraps nor shrinks):
+            # whose text is whose cannot be told, so none of it is taken as an answer.
+            assembler.unmapped.append(Unmapped(seg.text, seg.where()))
+            for index in [home, *crossed]:
+                assembler.warn(regions[index][0].pointer, OVERFLOW)
+        elif home is not None:
             taken.setdefault(home, []).append(seg)
         elif not model.is_static(seg.text, seg.x0):
             assembler.unmapped.append(Unmapped(seg.text, seg.where()))
@@ -121,11 +132,12 @@ def read_printed(pages: list[PageText], where: str, identity: dict[str, str]) ->
         if not (_is_furniture(seg, model) or school in seg.text):
             assembler.unmapped.append(Unmapped(seg.text, seg.where()))
     for block in missing:
-        where_ = ", ".join(s.pointer for s in block.slots[:3]) or block.runs[0].text
-        assembler.warn(
-            block.slots[0].pointer if block.slots else None,
-            f"this part of the form was not found on the pages ({where_}); check it by hand",
-        )
+        for slot in block.slots:
+            assembler.warn(
+                slot.pointer,
+                f"its label ('{block.runs[0].text}') was not found where the form prints it, so "
+                "this box was not read; check it by hand",
+            )
     form = {k: v for k, v in identity.items() if v}
     if not missing and "schema_id" not in form:
         # Every label and box of the current form is where it prints them: its layout.
@@ -162,7 +174,7 @@ def place_blocks(
             if s.text == anchor.text and abs(s.x0 - anchor.x0) <= 1.3 and j not in anchors:
                 found = j
                 break
-            if block.optional and model.is_static(s.text, s.x0) and not _repeat(s, block):
+            if block.optional and model.is_static(s.text, s.x0) and not _repeated_header(s):
                 break  # the table has ended: the next static text is someone else's
             j += 1
         if found is None:
@@ -191,7 +203,7 @@ def place_blocks(
     return placed, anchors, missing
 
 
-def _repeat(s: Segment, block: BlockModel) -> bool:
+def _repeated_header(s: Segment) -> bool:
     """A table's header row repeated at the top of a page is not the end of the table."""
     return s.y1 > PAGE_H - 90
 
@@ -219,7 +231,7 @@ def _regions(
                 run = p.block.runs[slot.label]
                 y1 = _find_run(runs_found, pi, run.text, run.x0)
                 if y1 is not None:
-                    top = _baseline_y(y1, run.size) + run.rel_y - slot.rel_top
+                    top = y1 - 0.72 * run.size + run.rel_y - slot.rel_top
             bottom = top - slot.h
             if slot.grows:
                 below = [
@@ -230,10 +242,6 @@ def _regions(
                 bottom = max([top - slot.h * MAX_TALL, BOTTOM - 2, *below])
             out.append((slot, p.page, slot.x0, slot.x1, top + 1.5, bottom - 1.5))
     return out
-
-
-def _baseline_y(y1: float, size: float) -> float:
-    return y1 - 0.72 * size
 
 
 def _find_run(found: dict, placed_index: int, text: str, x0: float) -> float | None:
@@ -250,6 +258,18 @@ def _home(regions, seg: Segment) -> int | None:
         if page == seg.page and x0 <= x <= x1 and bottom <= y <= top:
             return index
     return None
+
+
+def _crossed(regions, home: int, seg: Segment) -> list[int]:
+    """The other boxes a segment that starts in box `home` runs over."""
+    _slot, page, _x0, x1, _top, _bottom = regions[home]
+    if seg.x1 <= x1 + 3:
+        return []
+    return [
+        i
+        for i, (_s, p, x0, _x1, top, bottom) in enumerate(regions)
+        if i != home and p == page and x1 - 1 <= x0 < seg.x1 - 3 and bottom <= seg.cy <= top
+    ]
 
 
 def _tick(segs, marks, page, x0, x1, top, bottom) -> str | None:
