@@ -232,6 +232,17 @@ class _Parser:
         raise Unusual("unterminated string")
 
 
+def _scalar(raw: bytes) -> object:
+    """A string or name value matched whole by `_ENTRY_START` (None: parse it the long way)."""
+    head = raw[:1]
+    if head == b"(":
+        inner = raw[1:-1]
+        return _UNESCAPE.sub(_unescape, inner) if b"\\" in inner else inner
+    if head == b"/":
+        return Name(_name(raw))
+    return None
+
+
 def _unescape(match: re.Match[bytes]) -> bytes:
     code = match.group(1)
     if code[:1].isdigit():
@@ -362,9 +373,18 @@ class PdfObjects:
         while True:
             entry = _ENTRY_START.match(data, pos)
             if entry is None:
-                if _DICT_END.match(data, pos) is None:  # nested parentheses, a comment: pypdf
+                if _DICT_END.match(data, pos) is not None:
+                    return out
+                pos = parser.skip(pos)  # nested parentheses, a comment: the long way
+                key_match = _NAME.match(data, pos)
+                if key_match is None:
                     raise Unusual("dictionary entry")
-                return out
+                key = _name(key_match.group()[1:])
+                if key in wanted:
+                    out[key], pos = parser.value(key_match.end())
+                else:
+                    pos = parser.skip_value(key_match.end())
+                continue
             raw = entry.group(1)
             key = _WANTED.get(raw) if wanted is FIELD_KEYS else _name(raw)
             if entry.group("open") is not None:
@@ -377,7 +397,9 @@ class PdfObjects:
                     pos = parser.skip_value(start)
             else:
                 if key in wanted:
-                    out[key], _ = parser.value(entry.start("value"))
+                    out[key] = (
+                        _scalar(entry.group("value")) or parser.value(entry.start("value"))[0]
+                    )
                 pos = entry.end()
 
 
