@@ -12,6 +12,7 @@ Word form exported to PDF by a real LibreOffice (other geometry, no fields): rea
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -267,3 +268,18 @@ def test_path_5_text_a_reader_drew_past_its_box_is_never_given_to_a_field(tmp_pa
     assert {k for k in expected if k not in got} <= warned
     assert any("runs on over the next box" in w.message for w in result.warnings)
     assert len([k for k in expected if got.get(k) == expected[k]]) / len(expected) >= 0.8
+
+
+def test_check_gives_the_same_result_on_a_printed_form_as_on_its_json(returned):
+    from tests.test_cli_schema import run
+
+    stem = "cb-weak-late-return"
+    outputs = []
+    for source in (fixture_path(stem), returned[stem]["print"], returned[stem]["qpdf"]):
+        result = run("check", str(source), "--format", "json")
+        assert result.returncode == 0, result.stderr
+        payload = json.loads(result.stdout)
+        payload.pop("file", None)
+        outputs.append(payload)
+    assert outputs[0]["rating"] == "Satisfactory"
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
