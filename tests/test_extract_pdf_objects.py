@@ -83,3 +83,17 @@ def test_an_incremental_update_and_every_kind_of_string(form, written, read):
 def test_what_it_does_not_read_goes_to_pypdf(form, damage):
     with pytest.raises(Unusual):
         read_fields(damage(form))
+
+
+def test_a_plain_form_is_inspected_quickly_and_anything_suspect_gets_the_full_walk(form):
+    from pep_docs.extractors.pdf_safety import _quick_inspection, inspect_pdf
+    from pep_docs.extractors.safety import LIMITS
+
+    assert _quick_inspection(form, "form.pdf", LIMITS) == inspect_pdf(form, "form.pdf")
+    assert _quick_inspection(form, "form.pdf", LIMITS).pages > 1
+    # An action, even spelt with a # escape, is for the full walk, which names it.
+    for action in (b"/JS (app.alert(1))", b"/J#53 (app.alert(1))"):
+        body = b"<</Type /Annot /Subtype /Widget /T (/meeting/venue) /FT /Tx /AA <<" + action
+        scripted = _update(form, body + b">> >>")
+        assert _quick_inspection(scripted, "form.pdf", LIMITS) is None
+        assert inspect_pdf(scripted, "form.pdf").active == ("JavaScript", "AA")
