@@ -11,6 +11,13 @@ person knows.
 Every object reachable from the trailer is visited once (cycles in outlines, page trees or
 /Prev chains end where an object repeats); stream data is inflated in chunks with a cap,
 never held whole.
+
+A plain file -- a classic cross-reference table, no object streams, and none of the names of
+active content (nor any name written with # escapes) anywhere outside stream data, as our
+forms, pypdf, qpdf and poppler write them -- is inspected by the small object reader
+(`pdf_objects`) instead: every object in its table is looked at, the page tree counted and
+every Flate stream inflated with the same caps, in milliseconds instead of a full pypdf parse.
+Anything else gets the full walk.
 """
 
 from __future__ import annotations
