@@ -283,3 +283,40 @@ def test_check_gives_the_same_result_on_a_printed_form_as_on_its_json(returned):
         outputs.append(payload)
     assert outputs[0]["rating"] == "Satisfactory"
     assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+
+
+def test_a_row_a_school_added_to_a_word_table_is_read_from_its_pdf(tmp_path):
+    """A school adds a row to the attendees table in Word, then exports to PDF."""
+    import copy
+
+    from docx import Document
+
+    doc = load(fixture_path("bf-school-age-ehcp"))
+    word = Document(io.BytesIO(render_docx(prepare(data=doc))))
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    table = next(
+        t
+        for t in word.element.body.iter(f"{w}tbl")
+        if t.find(f"{w}tblPr/{w}tblCaption").get(f"{w}val") == "Attendees"
+    )
+    last = table.findall(f"{w}tr")[len(doc["meeting"]["attendees"])]
+    added = copy.deepcopy(last)
+    for cell, typed in zip(added.findall(f"{w}tc"), ["", "Carer", "", "Apologies"], strict=True):
+        texts = list(cell.iter(f"{w}t"))
+        if typed:
+            texts[0].text = typed
+            for extra in texts[1:]:
+                extra.text = ""
+    last.addnext(added)
+    word.save(tmp_path / "added.docx")
+    profile = tmp_path / "lo-profile"
+    subprocess.run(
+        [shutil.which("soffice"), f"-env:UserInstallation=file://{profile}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "added.docx")],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    result = extract(tmp_path / "added.pdf")
+    attendees = result.data["meeting"]["attendees"]
+    assert attendees[:-1] == doc["meeting"]["attendees"]
+    assert (attendees[-1]["role"], attendees[-1]["attendance"]) == ("carer", "apologies")
+    assert result.unmapped == []
