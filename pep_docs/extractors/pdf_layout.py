@@ -34,7 +34,7 @@ from pep_docs.render.pdf_layout import (
 from pep_docs.render.pdf_layout import LayoutKey as _LayoutKey
 from pep_docs.schema import Field, Table
 
-EXTRA_ROWS = 12
+EXTRA_ROWS = 30
 MAX_TALL = 6
 
 

@@ -37,7 +37,6 @@ EMPTY = {"choose an item.", "click or tap here to enter text.", "click or tap to
 _TERM = re.compile(r"\b(Autumn|Spring|Summer) term (\d{4})\b")
 _FORM = re.compile(r"\bForm ([0-9a-fA-F-]{36})\b")
 _CHILD = re.compile(r"Child ID (\S+)")
-_PAGE = re.compile(r"^Page$|^of$|^\d+$")
 MAX_CARDS = 24
 
 
