@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from pep_docs.errors import FormReadError
+from pep_docs.extractors.pdf_objects import Unusual, read_fields
 from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped, form_summary
 from pep_docs.schema import load_model
 from pep_docs.validate import section_titles_for
@@ -66,22 +67,48 @@ def _raw(value: Any) -> str | None:
     return text
 
 
-def read_pdf_fields(data: bytes, where: str) -> Extraction | None:
-    """The extraction from the form's fields, or None when the PDF has no fields of ours."""
+def field_values(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every field's full name and raw value, and the form identity.
+
+    The small object reader (`pdf_objects`) reads what our forms and ordinary PDF readers write;
+    anything unusual (object streams, cross-reference streams, damage) is read by pypdf."""
+    try:
+        return read_fields(data)
+    except (Unusual, ValueError, IndexError, RecursionError):
+        pass
     reader = open_pdf(data, where)
     try:
         fields = reader.get_fields() or {}
+        values = {name: _pypdf_value(f) for name, f in fields.items()}
     except (PdfReadError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise FormReadError(f"the PDF's form fields are damaged ({exc})", where=where) from exc
+    return values, read_identity(reader)
+
+
+def _pypdf_value(f: Any) -> Any:
+    value = f.get("/V")
+    if value is None and f.get("/FT") == "/Btn":
+        # A check box that lost its /V (macOS Preview): the state its widgets show.
+        field = f.indirect_reference.get_object() if f.indirect_reference else {}
+        kids = field.get("/Kids") or [field]
+        for kid in kids:
+            state = kid.get_object().get("/AS")
+            if state is not None and state != "/Off":
+                return state
+    return value
+
+
+def read_pdf_fields(data: bytes, where: str) -> Extraction | None:
+    """The extraction from the form's fields, or None when the PDF has no fields of ours."""
+    fields, identity = field_values(data, where)
     model = load_model()
-    ours = {name: f for name, f in fields.items() if model.has(name)}
+    ours = {name for name in fields if model.has(name)}
     if not ours:
         return None
-    identity = read_identity(reader)
     titles = section_titles_for(identity.get("authority"))
     assembler = Assembler(model, titles)
-    for name, f in fields.items():
-        raw = _raw(f.get("/V"))
+    for name, value in fields.items():
+        raw = _raw(value)
         if raw is None or not raw.strip():
             continue
         if name in ours:

@@ -95,6 +95,7 @@ def warm() -> None:
     starts warm: the schema, and each authority's blank form for each phase compiled and read
     once (about 5 s). What is left per term (the blank form's printed text) is a warm render,
     milliseconds, in the child."""
+    from pep_docs.extractors.pdf_layout import form_model
     from pep_docs.forms import prepare
     from pep_docs.profiles import available
     from pep_docs.render import render
@@ -106,6 +107,7 @@ def warm() -> None:
             spec = prepare(data={"authority": slug, "phase": phase, "child_id": "CHILD0"})
             for fmt in ("docx", "pdf"):
                 extract(render(spec, fmt), where="warm-up form")
+            form_model(slug, phase)  # the blank form a flattened PDF is read against
 
 
 def start_warm_server() -> None:

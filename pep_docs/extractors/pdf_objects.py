@@ -1,0 +1,476 @@
+"""A small reader of the PDF objects a returned fillable form needs: its fields and identity.
+
+pypdf's `get_fields` builds the whole document model (about 50 to 80 ms for a 7-page form). A
+returned form needs far less: the cross-reference table, the catalog's `/AcroForm /Fields`, each
+field's `/T`, `/V`, `/FT`, `/Kids` and `/AS`, and the `/PepDocsIdentity` of the Info dictionary.
+This module reads exactly that from the file as our renderer and ordinary PDF readers (pypdf,
+Preview, most viewers saving in place) write it: classic `xref` tables, incremental updates
+through `/Prev`, objects stored plainly in the file.
+
+Anything else -- a cross-reference stream or object streams (as Acrobat often writes), an object
+that is not where the table says, a syntax this reader does not know, more nesting or more
+objects than a form has -- raises `Unusual`, and the caller reads the file with pypdf instead.
+The file has already passed `pdf_safety` (size, pages, stream bombs); this reader never inflates
+a stream and bounds everything it follows.
+
+A check box whose group lost its `/V` but kept the state on a widget (`/AS /Yes`, as macOS
+Preview saves radio groups and check boxes) reads as that state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from pypdf._codecs import _pdfdoc_encoding
+
+# Bounds: more than any form of ours has, so a file past them is read by pypdf (or refused there).
+MAX_XREF_SECTIONS = 64
+MAX_FIELDS = 20_000
+MAX_DEPTH = 12
+MAX_NESTING = 64
+FIELD_KEYS = frozenset({"T", "V", "FT", "Kids", "AS"})
+_WANTED = {key.encode(): key for key in FIELD_KEYS}
+
+
+class Unusual(Exception):
+    """The file uses something this reader does not read: use pypdf."""
+
+
+class Name(str):
+    """A PDF name, kept with its slash (`/Yes`), as pypdf gives it."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    num: int
+    gen: int
+
+
+_WS = rb"[\x00\t\n\x0c\r ]"
+_SKIP = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
+_REF = re.compile(rb"(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+R(?![A-Za-z])")
+_NUMBER = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)")
+_NAME = re.compile(rb"/[^\x00\t\n\x0c\r /\[\]()<>{}%]*")
+_KEYWORD = re.compile(rb"(true|false|null)(?![A-Za-z])")
+_HEX = re.compile(rb"<([0-9A-Fa-f\x00\t\n\x0c\r ]*)>")
+_OBJ = re.compile(rb"(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj")
+_DELIMITER = re.compile(rb"<<|>>|\[|\]|\((?:[^()\\]|\\.)*\)|\(|<[0-9A-Fa-f\x00\t\n\x0c\r ]*>", re.S)
+_SCALAR = re.compile(
+    rb"/[^\x00\t\n\x0c\r /\[\]()<>{}%]*|\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R(?![A-Za-z])"
+    rb"|[+-]?(?:\d+\.?\d*|\.\d+)(?![\d.])|(?:true|false|null)(?![A-Za-z])"
+)
+_PDFDOC_SPECIAL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?: \r| \n|\r\n)")
+_W = rb"[\x00\t\n\x0c\r ]*"
+# One dictionary entry: a key and a scalar or simple string value, or the start of a container.
+_ENTRY_START = re.compile(
+    _W + rb"/([^\x00\t\n\x0c\r /\[\]()<>{}%]*)" + _W + rb"(?:(?P<open><<|\[)|(?P<value>"
+    rb"/[^\x00\t\n\x0c\r /\[\]()<>{}%]*|\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R(?![A-Za-z])"
+    rb"|[+-]?(?:\d+\.?\d*|\.\d+)(?![\d.])|(?:true|false|null)(?![A-Za-z])"
+    rb"|\((?:[^()\\]|\\.)*\)|<[0-9A-Fa-f\x00\t\n\x0c\r ]*>))",
+    re.S,
+)
+_DICT_END = re.compile(_W + rb">>")
+# An array or dictionary nested at most three deep, in one match (possessive: no backtracking).
+_ATOM = rb"(?:[^\[\]<>()]++|\((?:[^()\\]|\\.)*+\)|<[0-9A-Fa-f\x00\t\n\x0c\r ]*+>)"
+_NEST = _ATOM
+for _ in range(3):
+    _NEST = (
+        rb"(?>\[(?:" + _ATOM + rb"|" + _NEST + rb")*+\]|<<(?:" + _ATOM + rb"|" + _NEST + rb")*+>>)"
+    )
+_CONTAINER = re.compile(_NEST, re.S)
+_LITERAL = re.compile(rb"\(((?:[^()\\]|\\.)*)\)", re.S)
+_UNESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
+_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b",
+            ord("f"): b"\f", ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}  # fmt: skip
+
+
+class _Parser:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def skip(self, pos: int) -> int:
+        return _SKIP.match(self.data, pos).end()  # type: ignore[union-attr]
+
+    def value(
+        self, pos: int, depth: int = 0, wanted: frozenset[str] | None = None
+    ) -> tuple[object, int]:
+        """The value at `pos` and where it ends; a dictionary keeps only `wanted` keys if given."""
+        if depth > MAX_NESTING:
+            raise Unusual("nesting")
+        data = self.data
+        pos = self.skip(pos)
+        head = data[pos : pos + 2]
+        if head == b"<<":
+            out: dict[str, object] = {}
+            pos += 2
+            while True:
+                pos = self.skip(pos)
+                if data.startswith(b">>", pos):
+                    return out, pos + 2
+                key = _NAME.match(data, pos)
+                if key is None:
+                    raise Unusual("dictionary key")
+                name = _name(key.group()[1:])
+                if wanted is not None and name not in wanted:
+                    pos = self.skip_value(key.end())
+                    continue
+                value, pos = self.value(key.end(), depth + 1)
+                out[name] = value
+        first = head[:1]
+        if first == b"[":
+            items: list[object] = []
+            pos += 1
+            while True:
+                pos = self.skip(pos)
+                if data.startswith(b"]", pos):
+                    return items, pos + 1
+                item, pos = self.value(pos, depth + 1)
+                items.append(item)
+        if first == b"/":
+            match = _NAME.match(data, pos)
+            return Name(_name(match.group())), match.end()  # type: ignore[union-attr]
+        if first == b"(":
+            return self.literal(pos)
+        if first == b"<":
+            match = _HEX.match(data, pos)
+            if match is None:
+                raise Unusual("hex string")
+            digits = re.sub(rb"[^0-9A-Fa-f]", b"", match.group(1))
+            if len(digits) % 2:
+                digits += b"0"
+            return bytes.fromhex(digits.decode("ascii")), match.end()
+        match = _REF.match(data, pos)
+        if match:
+            return Ref(int(match.group(1)), int(match.group(2))), match.end()
+        match = _NUMBER.match(data, pos)
+        if match:
+            text = match.group()
+            return (float(text) if b"." in text else int(text)), match.end()
+        match = _KEYWORD.match(data, pos)
+        if match:
+            return {b"true": True, b"false": False, b"null": None}[match.group()], match.end()
+        raise Unusual(f"unknown syntax at {pos}")
+
+    def skip_value(self, pos: int) -> int:
+        """Where the value at `pos` ends, without building it (only delimiters are looked at)."""
+        data = self.data
+        pos = self.skip(pos)
+        if not data.startswith((b"<<", b"["), pos):
+            scalar = _SCALAR.match(data, pos)
+            if scalar is not None:
+                return scalar.end()
+            return self.value(pos)[1]
+        depth = 0
+        while True:
+            match = _DELIMITER.search(data, pos)
+            if match is None:
+                raise Unusual("unterminated array or dictionary")
+            token = match.group()
+            if token in (b"<<", b"["):
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise Unusual("nesting")
+                pos = match.end()
+            elif token in (b">>", b"]"):
+                depth -= 1
+                pos = match.end()
+                if depth == 0:
+                    return pos
+            elif token == b"(":  # a string with nested parentheses
+                pos = self.literal(match.start())[1]
+            else:
+                pos = match.end()  # a hex string
+
+    def literal(self, pos: int) -> tuple[bytes, int]:
+        data = self.data
+        close = data.find(b")", pos + 1)
+        if close > 0:
+            plain = data[pos + 1 : close]
+            if b"\\" not in plain and b"(" not in plain:
+                return plain, close + 1
+        simple = _LITERAL.match(data, pos)
+        if simple is not None:  # escapes but no nested parentheses
+            return _UNESCAPE.sub(_unescape, simple.group(1)), simple.end()
+        out, level, i = bytearray(), 1, pos + 1
+        end = len(data)
+        while i < end:
+            byte = data[i]
+            if byte == 0x5C:  # backslash
+                i += 1
+                if i >= end:
+                    break
+                nxt = data[i]
+                if nxt in _ESCAPES:
+                    out += _ESCAPES[nxt]
+                elif 0x30 <= nxt <= 0x37:
+                    digits = data[i : i + 3]
+                    n = 0
+                    while n < len(digits) and 0x30 <= digits[n] <= 0x37:
+                        n += 1
+                    out.append(int(digits[:n], 8) & 0xFF)
+                    i += n - 1
+                elif nxt == 0x0D:
+                    if data[i + 1 : i + 2] == b"\n":
+                        i += 1
+                elif nxt != 0x0A:
+                    out.append(nxt)
+            elif byte == 0x28:
+                level += 1
+                out.append(byte)
+            elif byte == 0x29:
+                level -= 1
+                if level == 0:
+                    return bytes(out), i + 1
+                out.append(byte)
+            else:
+                out.append(byte)
+            i += 1
+        raise Unusual("unterminated string")
+
+
+def _scalar(raw: bytes) -> object:
+    """A string or name value matched whole by `_ENTRY_START` (None: parse it the long way)."""
+    head = raw[:1]
+    if head == b"(":
+        inner = raw[1:-1]
+        return _UNESCAPE.sub(_unescape, inner) if b"\\" in inner else inner
+    if head == b"/":
+        return Name(_name(raw))
+    return None
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    code = match.group(1)
+    if code[:1].isdigit():
+        return bytes([int(code, 8) & 0xFF])
+    if code in (b"\r\n", b"\n", b"\r"):
+        return b""  # a line continuation
+    return _ESCAPES.get(code[0], code)
+
+
+def _name(raw: bytes) -> str:
+    if b"#" in raw:
+        raw = _NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+    return raw.decode("utf-8", "replace")
+
+
+def text(value: object) -> str | None:
+    """A PDF text string (UTF-16BE with BOM, UTF-8 with BOM or PDFDocEncoding) as str."""
+    if isinstance(value, Name):
+        return str(value)
+    if not isinstance(value, bytes):
+        return None
+    if value.startswith(b"\xfe\xff"):
+        return value[2:].decode("utf-16-be", "replace")
+    if value.startswith(b"\xef\xbb\xbf"):
+        return value[3:].decode("utf-8", "replace")
+    if value.isascii() and _PDFDOC_SPECIAL.search(value) is None:
+        return value.decode("ascii")
+    return "".join(_pdfdoc_encoding[b] for b in value)
+
+
+class PdfObjects:
+    """The objects of one PDF, found through its cross-reference tables."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.parser = _Parser(data)
+        self.offsets: dict[int, tuple[int, int]] = {}
+        self.trailer: dict[str, object] = {}
+        self._cache: dict[int, object] = {}
+        self._read_xref()
+
+    def _read_xref(self) -> None:
+        data = self.data
+        found = data.rfind(b"startxref", max(0, len(data) - 2048))
+        if found < 0:
+            raise Unusual("no startxref")
+        match = re.compile(_WS + rb"*(\d+)").match(data, found + 9)
+        if match is None:
+            raise Unusual("startxref")
+        offset, seen = int(match.group(1)), set()
+        while offset is not None:
+            if offset in seen or len(seen) >= MAX_XREF_SECTIONS or offset >= len(data):
+                raise Unusual("xref chain")
+            seen.add(offset)
+            pos = self.parser.skip(offset)
+            if not data.startswith(b"xref", pos):
+                raise Unusual("cross-reference stream")  # or a broken offset: pypdf recovers
+            pos = self._read_section(pos + 4)
+            trailer, _ = self.parser.value(pos)
+            if not isinstance(trailer, dict) or "XRefStm" in trailer:
+                raise Unusual("hybrid cross-reference")
+            for key, value in trailer.items():
+                self.trailer.setdefault(key, value)
+            prev = trailer.get("Prev")
+            offset = prev if isinstance(prev, int) else None
+
+    def _read_section(self, pos: int) -> int:
+        data = self.data
+        header = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)" + rb"[ \t]*\r?\n?")
+        while True:
+            match = header.match(data, pos)
+            if match is None:
+                pos = self.parser.skip(pos)
+                if not data.startswith(b"trailer", pos):
+                    raise Unusual("xref section")
+                return pos + 7
+            first, count = int(match.group(1)), int(match.group(2))
+            pos = match.end()
+            if count > MAX_FIELDS * 10:
+                raise Unusual("xref size")
+            entries = _ENTRY.findall(data, pos, pos + 20 * count)
+            if len(entries) != count:
+                raise Unusual("xref entry")
+            for i, (offset, gen, kind) in enumerate(entries):
+                state = (int(offset), int(gen)) if kind == b"n" else (-1, 0)
+                self.offsets.setdefault(first + i, state)
+            pos += 20 * count
+
+    def get(self, value: object) -> object:
+        """An object itself, following a reference."""
+        if not isinstance(value, Ref):
+            return value
+        if value.num in self._cache:
+            return self._cache[value.num]
+        offset, _gen = self.offsets.get(value.num, (-1, 0))
+        if offset < 0:
+            return None
+        match = _OBJ.match(self.data, offset)
+        if match is None or int(match.group(1)) != value.num:
+            raise Unusual(f"object {value.num} is not where the table says")
+        obj, _ = self.parser.value(match.end())
+        self._cache[value.num] = obj
+        return obj
+
+    def dict_at(self, value: object) -> dict[str, object]:
+        obj = self.get(value)
+        return obj if isinstance(obj, dict) else {}
+
+    def field_at(self, value: object) -> dict[str, object]:
+        """The entries of a field or widget dictionary that name it and hold its value."""
+        if not isinstance(value, Ref):
+            return value if isinstance(value, dict) else {}
+        offset, _gen = self.offsets.get(value.num, (-1, 0))
+        if offset < 0:
+            return {}
+        match = _OBJ.match(self.data, offset)
+        if match is None or int(match.group(1)) != value.num:
+            raise Unusual(f"object {value.num} is not where the table says")
+        return self._entries(self.parser.skip(match.end()), FIELD_KEYS)
+
+    def _entries(self, pos: int, wanted: frozenset[str]) -> dict[str, object]:
+        """The `wanted` entries of the dictionary at `pos`, one regular expression per entry."""
+        data, parser = self.data, self.parser
+        if not data.startswith(b"<<", pos):
+            return {}
+        pos += 2
+        out: dict[str, object] = {}
+        while True:
+            entry = _ENTRY_START.match(data, pos)
+            if entry is None:
+                if _DICT_END.match(data, pos) is not None:
+                    return out
+                pos = parser.skip(pos)  # nested parentheses, a comment: the long way
+                key_match = _NAME.match(data, pos)
+                if key_match is None:
+                    raise Unusual("dictionary entry")
+                key = _name(key_match.group()[1:])
+                if key in wanted:
+                    out[key], pos = parser.value(key_match.end())
+                else:
+                    pos = parser.skip_value(key_match.end())
+                continue
+            raw = entry.group(1)
+            key = _WANTED.get(raw) if wanted is FIELD_KEYS else _name(raw)
+            if entry.group("open") is not None:
+                start = entry.start("open")
+                if key in wanted:
+                    out[key], pos = parser.value(start)
+                elif (whole := _CONTAINER.match(data, start)) is not None:
+                    pos = whole.end()
+                else:
+                    pos = parser.skip_value(start)
+            else:
+                if key in wanted:
+                    out[key] = (
+                        _scalar(entry.group("value")) or parser.value(entry.start("value"))[0]
+                    )
+                pos = entry.end()
+
+
+def read_fields(data: bytes) -> tuple[dict[str, object], dict[str, str]]:
+    """Every terminal field's full name and value (`/V`, as pypdf gives it), and the identity.
+
+    Raises `Unusual` when the file needs pypdf."""
+    objects = PdfObjects(data)
+    if "Encrypt" in objects.trailer:
+        raise Unusual("encrypted")
+    catalog = objects.dict_at(objects.trailer.get("Root"))
+    acroform = objects.dict_at(catalog.get("AcroForm"))
+    fields: dict[str, object] = {}
+    roots = objects.get(acroform.get("Fields"))
+    stack: list[tuple[object, str, object, int, str | None]] = [
+        (ref, "", None, 0, None) for ref in reversed(roots if isinstance(roots, list) else [])
+    ]
+    seen: set[int] = set()
+    while stack:
+        ref, parent, inherited, depth, kind = stack.pop()
+        if depth > MAX_DEPTH or len(seen) > MAX_FIELDS:
+            raise Unusual("field tree too deep or too large")
+        if isinstance(ref, Ref):
+            if ref.num in seen:
+                continue
+            seen.add(ref.num)
+        field = objects.field_at(ref)
+        part = text(field.get("T"))
+        name = f"{parent}.{part}" if parent and part is not None else (part or parent)
+        value = field["V"] if "V" in field else inherited
+        kind = str(field.get("FT", kind) or "") or kind
+        kids = objects.get(field.get("Kids"))
+        named_kids = isinstance(kids, list) and any("T" in objects.field_at(k) for k in kids)
+        if named_kids:
+            stack.extend((k, name, value, depth + 1, kind) for k in reversed(kids))  # type: ignore[arg-type]
+            continue
+        if not name:
+            continue
+        value = _plain(objects, objects.get(value))
+        if value is None and kind == "/Btn":
+            value = _state(objects, field, kids)
+        fields[name] = value
+    return fields, _identity(objects)
+
+
+def _plain(objects: PdfObjects, value: object) -> object:
+    """A value as pypdf gives it: text as str, names with their slash, arrays as lists."""
+    if isinstance(value, list):
+        return [_plain(objects, objects.get(v)) for v in value]
+    if isinstance(value, bytes | Name):
+        return text(value)
+    return value
+
+
+def _state(objects: PdfObjects, field: dict[str, object], kids: object) -> object:
+    """A check box or radio group without `/V`: the state its widgets show, if any is on."""
+    widgets = [objects.field_at(k) for k in kids] if isinstance(kids, list) else [field]
+    for widget in widgets:
+        state = widget.get("AS")
+        if isinstance(state, Name) and state != "/Off":
+            return state
+    return None
+
+
+def _identity(objects: PdfObjects) -> dict[str, str]:
+    info = objects.dict_at(objects.trailer.get("Info"))
+    raw = text(objects.get(info.get("PepDocsIdentity")))
+    if not raw:
+        return {}
+    try:
+        values = json.loads(raw)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {}

@@ -1,0 +1,115 @@
+"""The small reader of a returned form's fields (`pep_docs.extractors.pdf_objects`).
+
+It must read what pypdf reads, exactly, on the files it accepts, and refuse (`Unusual`) what it
+does not read, so that pypdf reads those instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from pep_docs.extractors.pdf_objects import PdfObjects, Unusual, read_fields
+from pep_docs.forms import prepare
+from pep_docs.render import render
+from tests.conftest import fixture_peps, load
+
+
+@pytest.fixture(scope="module")
+def form() -> bytes:
+    return render(prepare(data=load(fixture_peps()[0])), "pdf")
+
+
+def _update(data: bytes, body: bytes) -> bytes:
+    """An incremental update replacing the object of `/meeting/venue` with `body`."""
+    objects = PdfObjects(data)
+    number = next(
+        n
+        for n, (offset, _gen) in objects.offsets.items()
+        if offset >= 0
+        and data.startswith(b"%d 0 obj" % n, offset)
+        and b"/T (/meeting/venue)" in data[offset : offset + 200]
+    )
+    previous = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    out = data + b"\n%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n%d 1\n%010d 00000 n \n" % (
+        number,
+        xref - len(body) - 8 - len(b"%d" % number) - 7,
+    )
+    out += b"trailer\n<</Size %d /Root 16 0 R /Info 20 0 R /Prev %d>>\n" % (
+        len(objects.offsets),
+        previous,
+    )
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return out
+
+
+def test_it_reads_what_pypdf_reads(form):
+    ours, identity = read_fields(form)
+    theirs = {k: f.get("/V") for k, f in PdfReader(io.BytesIO(form)).get_fields().items()}
+    assert ours == theirs
+    assert identity["form_id"] and identity["authority"] == load(fixture_peps()[0])["authority"]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        (rb"(Room \(2\) \\ the hall\051)", "Room (2) \\ the hall)"),
+        (rb"(a (nested) one)", "a (nested) one"),
+        (b"<FEFF" + "Łukasz ✓".encode("utf-16-be").hex().encode() + b">", "Łukasz ✓"),
+        (rb"(caf\351)", "café"),
+    ],
+)
+def test_an_incremental_update_and_every_kind_of_string(form, written, read):
+    body = b"<</Type /Annot /Subtype /Widget /T (/meeting/venue) /FT /Tx /V " + written + b">>"
+    updated = _update(form, body)
+    ours, _ = read_fields(updated)
+    assert ours["/meeting/venue"] == read
+    assert PdfReader(io.BytesIO(updated)).get_fields()["/meeting/venue"]["/V"] == read
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.replace(b"startxref", b"startxrex"),
+        lambda d: d[: d.rfind(b"xref")] + b"XREF" + d[d.rfind(b"xref") + 4 :],
+        lambda d: d.replace(b"/Prev", b"/Prev", 1) + b"\n1 0 obj\n<</Type /XRef>>\nstartxref\n0\n",
+    ],
+)
+def test_what_it_does_not_read_goes_to_pypdf(form, damage):
+    with pytest.raises(Unusual):
+        read_fields(damage(form))
+
+
+def test_a_plain_form_is_inspected_quickly_and_anything_suspect_gets_the_full_walk(form):
+    from pep_docs.extractors.pdf_safety import _quick_inspection, inspect_pdf
+    from pep_docs.extractors.safety import LIMITS
+
+    assert _quick_inspection(form, "form.pdf", LIMITS) == inspect_pdf(form, "form.pdf")
+    assert _quick_inspection(form, "form.pdf", LIMITS).pages > 1
+    # An action, even spelt with a # escape, is for the full walk, which names it.
+    for action in (b"/JS (app.alert(1))", b"/J#53 (app.alert(1))"):
+        body = b"<</Type /Annot /Subtype /Widget /T (/meeting/venue) /FT /Tx /AA <<" + action
+        scripted = _update(form, body + b">> >>")
+        assert _quick_inspection(scripted, "form.pdf", LIMITS) is None
+        assert inspect_pdf(scripted, "form.pdf").active == ("JavaScript", "AA")
+
+
+def test_an_object_the_table_does_not_list_sends_the_file_to_the_full_walk(form):
+    from pep_docs.extractors.pdf_safety import _quick_inspection, inspect_pdf
+    from pep_docs.extractors.safety import LIMITS
+
+    at = form.rindex(b"\nxref") + 1
+    extra = b"999 0 obj\n<</S /JavaScript /JS (app.alert(1))>>\nendobj\n"
+    hidden = (
+        form[:at]
+        + extra
+        + form[at:].replace(b"startxref\n%d" % at, b"startxref\n%d" % (at + len(extra)))
+    )
+    assert b"startxref\n%d" % (at + len(extra)) in hidden  # still a sound file
+    assert _quick_inspection(hidden, "form.pdf", LIMITS) is None
+    assert inspect_pdf(hidden, "form.pdf").pages == _quick_inspection(form, "f", LIMITS).pages
