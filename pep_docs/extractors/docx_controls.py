@@ -13,7 +13,7 @@ with the printed text of a blank form of the same authority and phase.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from functools import cache
 
 from lxml import etree
@@ -199,9 +199,13 @@ def _values_path(pointer: str) -> str:
     return _values_path_norm(xpath(pointer))
 
 
-def read_controls(package: SafeZip, assembler: Assembler, model: PepModel) -> int:
-    """Feed every answer control to the assembler; the number of controls found."""
-    body = package.xml("word/document.xml")
+def read_controls(
+    package: SafeZip, assembler: Assembler, model: PepModel, body: etree._Element | None = None
+) -> int:
+    """Feed every answer control to the assembler; the number of controls found.
+
+    `body`: `word/document.xml` already parsed (it is parsed once per file)."""
+    body = body if body is not None else package.xml("word/document.xml")
     bound = bound_values(package)
     found = 0
     for sdt in _answer_controls(body):
@@ -255,9 +259,13 @@ def _in_answer(el: etree._Element) -> bool:
     )
 
 
-def _outside_controls(body: etree._Element) -> Iterator[str]:
-    """Each paragraph's text that is not inside an answer control."""
+def _outside_controls(
+    body: etree._Element, skip: Set[etree._Element] = frozenset()
+) -> Iterator[str]:
+    """Each paragraph's text that is not inside an answer control (nor in `skip`)."""
     for p in body.iter(f"{{{W}}}p"):
+        if p in skip:
+            continue
         text = "".join(t.text or "" for t in p.iter(f"{{{W}}}t") if not _in_answer(t))
         if text.strip():
             yield text
@@ -268,7 +276,11 @@ def _norm(text: str) -> str:
 
 
 def unmapped_text(
-    body: etree._Element, known: set[str], child_id: str = "", stand_in: str = ""
+    body: etree._Element,
+    known: set[str],
+    child_id: str = "",
+    stand_in: str = "",
+    skip: Set[etree._Element] = frozenset(),
 ) -> list[Unmapped]:
     """Paragraph text outside controls that a blank form of this kind does not print.
 
@@ -276,6 +288,6 @@ def unmapped_text(
     swapped for it before comparing, since the header line names the child."""
     return [
         Unmapped(text.strip(), "typed outside the form's boxes")
-        for text in _outside_controls(body)
+        for text in _outside_controls(body, skip)
         if _norm(text.replace(child_id, stand_in) if child_id else text) not in known
     ]

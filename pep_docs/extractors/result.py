@@ -23,7 +23,7 @@ CONFIDENCE = {
     "data-binding": "exact",
     "acroform": "exact",
     "label": "high",
-    "layout": "high",
+    "layout": "medium",
 }
 
 
