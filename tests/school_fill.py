@@ -27,7 +27,15 @@ from lxml import etree
 
 from pep_docs.forms import display_value, prepare
 from pep_docs.render.docx import render_docx
-from pep_docs.schema import Field, PepModel, Table, iter_values, load_model, set_pointer
+from pep_docs.schema import (
+    Field,
+    PepModel,
+    Table,
+    get_pointer,
+    iter_values,
+    load_model,
+    set_pointer,
+)
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -297,3 +305,53 @@ def libreoffice(paths: list[Path], out: Path, to: str, profile: Path) -> list[Pa
     missing = [p for p in made if not p.is_file()]
     assert not missing, f"LibreOffice made no {missing}"
     return made
+
+
+def with_added_rows(doc: dict, extra: int = 2, model: PepModel | None = None) -> dict:
+    """`doc` with `extra` more records than the sent form prints, in every table of records the
+    school completes (no column prepopulated) that has any: the school adds rows for them."""
+    model = model or load_model()
+    out = copy.deepcopy(doc)
+    for table in (n for n in model.walk(doc.get("phase")) if isinstance(n, Table)):
+        items = get_pointer(out, table.pointer)
+        if table.layout != "rows" or not items or any(c.prepopulated for c in table.columns):
+            continue
+        while len(items) < max(table.rows, table.min_items) + extra:
+            row = copy.deepcopy(items[len(items) % len(items)])
+            for column in table.columns:
+                name = column.name
+                if column.widget in ("line", "paragraph") and row.get(name):
+                    row[name] = f"{row[name]} (row {len(items) + 1}, added by the school)"
+            items.append(row)
+    return out
+
+
+def split_breaks(docx: bytes) -> bytes:
+    """Every line break made a new paragraph, as when a person types lines with Enter."""
+    parts = _read(docx)
+    body = etree.fromstring(parts["word/document.xml"])
+    for p in list(body.iter(q("w:p"))):
+        if p.find(".//w:br", NS) is None:
+            continue
+        current = etree.Element(q("w:p"))
+        ppr = p.find("w:pPr", NS)
+        made = []
+        for run in p.findall("w:r", NS):
+            for child in list(run):
+                if child.tag == q("w:br"):
+                    made.append(current)
+                    current = etree.Element(q("w:p"))
+                    continue
+                if child.tag == q("w:rPr"):
+                    continue
+                new_run = etree.SubElement(current, q("w:r"))
+                new_run.append(child)
+        made.append(current)
+        parent, index = p.getparent(), p.getparent().index(p)
+        parent.remove(p)
+        for offset, new in enumerate(made):
+            if ppr is not None:
+                new.insert(0, copy.deepcopy(ppr))
+            parent.insert(index + offset, new)
+    parts["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8")
+    return _write(parts)

@@ -182,11 +182,38 @@ def _raw_value(sdt: etree._Element, f: Field, known: str | None) -> str | None:
         return None
     if text.strip() == f"[{f.description or f.title}]":
         return None  # LibreOffice keeps the placeholder text but drops the flag.
+    if f.widget == "paragraph" and content is not None:
+        text = _moved_breaks(sdt, content) or text
     date = pr.find("w:date", NS)
     if date is not None and not text.strip():
         full = date.get(f"{{{W}}}fullDate")
         return full[:10] if full else None
     return text
+
+
+def _moved_breaks(sdt: etree._Element, content: etree._Element) -> str | None:
+    """A multi-line answer whose line breaks LibreOffice 7.4 moved out of the control.
+
+    It writes the breaks (`w:br`) in a run just before the control and leaves each line as its
+    own `w:t`, side by side. The lines are put back with the breaks shared out evenly between
+    them, which is exact when they share evenly (one or two per gap, as people type); None when
+    the control does not look like that."""
+    pieces = [t.text or "" for t in content.iter(f"{{{W}}}t")]
+    if len(pieces) < 2 or content.find(f".//{{{W}}}br") is not None:
+        return None
+    breaks = 0
+    previous = sdt.getprevious()
+    while previous is not None and etree.QName(previous).localname in ("bookmarkStart", "r"):
+        if etree.QName(previous).localname == "r":
+            kids = [etree.QName(k).localname for k in previous if etree.QName(k).localname != "rPr"]
+            if not kids or set(kids) != {"br"}:
+                break
+            breaks += len(kids)
+        previous = previous.getprevious()
+    gaps = len(pieces) - 1
+    if breaks == 0 or breaks % gaps:
+        return None
+    return ("\n" * (breaks // gaps)).join(pieces)
 
 
 def _values_path_norm(path: str) -> str:
