@@ -33,7 +33,6 @@ from pep_docs.extractors.docx_layout import (
     layout_for,
 )
 from pep_docs.extractors.docx_text import (
-    SDT,
     TBL,
     blocks,
     cells,
@@ -122,6 +121,7 @@ class _Matcher:
     matched: int = 0
     plain_rows_only: bool = False
     consumed: set[etree._Element] = field(default_factory=set)
+    _fields: dict[str, Field | None] = field(default_factory=dict)
 
     # -- where -------------------------------------------------------------------------------
 
@@ -157,7 +157,7 @@ class _Matcher:
         if card and card.group(1) in self.layout.card_words:
             blank = self.best("cards", set(), word=card.group(1))
             if blank is not None and not self.plain_rows_only:
-                self.fields(trs[1:], blank, index=int(card.group(2)) - 1)
+                self.fields(_grid(trs[1:]), blank, index=int(card.group(2)) - 1)
                 return
         if len(first) > 1:
             blank = self.best("rows", set(first))
@@ -166,13 +166,14 @@ class _Matcher:
                 return
         if self.plain_rows_only:
             return
-        labels = {label_key(text_of(cells(tr)[0])) for tr in trs if cells(tr)}
+        grid = _grid(trs)
+        labels = {label_key(row[0]) for row in grid if row}
         blank = self.best("fields", labels)
         if blank is None:
-            for n, tr in enumerate(trs):
-                self.unmapped(_row_text(tr), self.where(n))
+            for n, row in enumerate(grid):
+                self.unmapped(_row_text(row), self.where(n))
             return
-        self.fields(trs, blank)
+        self.fields(grid, blank)
 
     def best(self, kind: str, labels: set[str], word: str = "") -> BlankTable | None:
         """The blank form's table this one is: same kind, most labels in common, the heading
@@ -181,7 +182,7 @@ class _Matcher:
         for i, blank in enumerate(self.layout.tables):
             if blank.kind != kind or (word and blank.word != word):
                 continue
-            keys = {c[0] for c in blank.columns} if kind == "rows" else set(blank.labels)
+            keys = {c[0] for c in blank.columns} if kind == "rows" else blank.labels.keys()
             overlap = len(labels & keys) if kind != "cards" else 1
             if overlap == 0 or (kind == "rows" and overlap < max(1, len(keys) // 2)):
                 continue
@@ -199,14 +200,23 @@ class _Matcher:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def read(self, pointer: str, cell_text: str, where: str) -> None:
-        f = self.model.node(pointer) if self.model.has(pointer) else None
-        if not isinstance(f, Field):
+    def field(self, pattern: str) -> Field | None:
+        try:
+            return self._fields[pattern]
+        except KeyError:
+            f = self.model.node(pattern) if self.model.has(pattern) else None
+            self._fields[pattern] = f if isinstance(f, Field) else None
+            return self._fields[pattern]
+
+    def read(self, pattern: str, index: int, cell_text: str, where: str) -> None:
+        f = self.field(pattern)
+        if f is None:
             self.unmapped(cell_text, where)
             return
         raw = _answer(f, cell_text)
         if raw is None:
             return
+        pointer = pattern.replace("*", str(index), 1)
         if f.widget == "tickbox" and raw == "":
             self.assembler.warn(
                 pointer,
@@ -217,60 +227,72 @@ class _Matcher:
         if raw.strip():
             self.assembler.add(Reading(pointer, raw, "layout", where=where))
 
-    def fields(self, trs: list[etree._Element], blank: BlankTable, index: int = 0) -> None:
+    def fields(self, grid: list[list[str]], blank: BlankTable, index: int = 0) -> None:
         pending = None
-        for n, tr in enumerate(trs):
-            tcs = cells(tr)
-            if not tcs:
+        for n, row in enumerate(grid):
+            if not row:
                 continue
-            if pending is not None and len(tcs) == 1:
-                self.read(pending.replace("*", str(index)), text_of(tcs[0]), self.where(n))
+            if pending is not None and len(row) == 1:
+                self.read(pending, index, row[0], self.where(n))
                 pending = None
                 continue
             pending = None
-            slot = blank.labels.get(label_key(text_of(tcs[0])))
+            slot = blank.labels.get(label_key(row[0]))
             if slot is None:
-                self.unmapped(_row_text(tr), self.where(n))
+                self.unmapped(_row_text(row), self.where(n))
                 continue
             if slot.below:
                 pending = slot.pointer
-                extra = tcs[1:]
+                extra = row[1:]
             else:
-                pointer = slot.pointer.replace("*", str(index))
-                self.read(pointer, text_of(tcs[1]) if len(tcs) > 1 else "", self.where(n))
-                extra = tcs[2:]
-            for tc in extra:
-                self.unmapped(text_of(tc), self.where(n))
+                self.read(slot.pointer, index, row[1] if len(row) > 1 else "", self.where(n))
+                extra = row[2:]
+            for text in extra:
+                self.unmapped(text, self.where(n))
 
     def records(self, trs: list[etree._Element], blank: BlankTable) -> None:
         header = [label_key(text_of(tc)) for tc in cells(trs[0])]
         columns = dict(blank.columns)
+        patterns = [columns.get(h) for h in header]
         for n, tr in enumerate(trs[1:]):
-            if self.plain_rows_only and any(True for _ in tr.iter(SDT)):
+            if self.plain_rows_only and tr.find(f".//{{{W}}}sdt") is not None:
                 continue
             where = self.where(n + 1)
             found = []
             for position, tc in enumerate(cells(tr)):
-                pattern = columns.get(header[position]) if position < len(header) else None
+                pattern = patterns[position] if position < len(patterns) else None
                 text = text_of(tc)
                 if pattern is None:
                     self.unmapped(text, where)
-                    continue
-                pointer = pattern.replace("*", str(n))
-                found.append((pointer, text))
-            if any(self._answered(pointer, text) for pointer, text in found):
-                for pointer, text in found:  # an empty row, unticked boxes and all, is no record
-                    self.read(pointer, text, where)
+                else:
+                    found.append((pattern, text))
+            if any(self._answered(pattern, text) for pattern, text in found):
+                for pattern, text in found:  # an empty row, unticked boxes and all, is no record
+                    self.read(pattern, n, text, where)
             if self.plain_rows_only:
                 self.consumed.update(tr.iter(f"{{{W}}}p"))
 
-    def _answered(self, pointer: str, text: str) -> bool:
-        f = self.model.node(pointer) if self.model.has(pointer) else None
-        return isinstance(f, Field) and bool(_answer(f, text))
+    def _answered(self, pattern: str, text: str) -> bool:
+        f = self.field(pattern)
+        return f is not None and bool(_answer(f, text))
 
 
-def _row_text(tr: etree._Element) -> str:
-    return " | ".join(t for t in (text_of(tc).strip() for tc in cells(tr)) if t)
+def _grid(trs: list[etree._Element]) -> list[list[str]]:
+    return [[text_of(tc) for tc in cells(tr)] for tr in trs]
+
+
+def _row_text(row: list[str]) -> str:
+    return " | ".join(t for t in (text.strip() for text in row) if t)
+
+
+_PLACEHOLDERS: dict[str, str] = {}
+
+
+def _placeholder(f: Field) -> str:
+    try:
+        return _PLACEHOLDERS[f.pointer]
+    except KeyError:
+        return _PLACEHOLDERS.setdefault(f.pointer, placeholder(f))
 
 
 @cache
@@ -281,9 +303,11 @@ def _placeholders(model: PepModel) -> frozenset[str]:
 def _answer(f: Field, text: str) -> str | None:
     """What a cell holds for a field: None for its placeholder left as printed; for a tick box
     '☒' when ticked and '' when unticked."""
-    shown = placeholder(f)
+    shown = _placeholder(f)
     stripped = text.strip()
-    if label_key(stripped) == label_key(shown):
+    if not stripped:
+        return ""
+    if stripped == shown or label_key(stripped) == label_key(shown):
         return None
     if stripped.startswith(shown):  # typed after the guidance, which did not go away
         stripped = stripped[len(shown) :].strip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from lxml import etree
 
@@ -38,6 +39,7 @@ def text_of(el: etree._Element) -> str:
     return "".join(out).strip("\n")
 
 
+@lru_cache(maxsize=1 << 16)
 def label_key(text: str) -> str:
     """Printed text made comparable: one kind of space and quote, no case, no trailing colon."""
     return _SPACE.sub(" ", text.translate(_QUOTES)).strip().rstrip(":*").strip().casefold()
@@ -59,20 +61,17 @@ def blocks(parent: etree._Element) -> Iterator[etree._Element]:
                 yield from blocks(content)
 
 
+_ROWS = etree.XPath("w:tr|w:sdt/w:sdtContent/w:tr", namespaces={"w": W})
+_CELLS = etree.XPath("w:tc|w:sdt/w:sdtContent/w:tc", namespaces={"w": W})
+
+
 def rows(table: etree._Element) -> list[etree._Element]:
     """A table's rows (also rows a content control wraps)."""
-    return [tr for tr in table.iter(TR) if _owner(tr) is table]
+    return _ROWS(table)
 
 
 def cells(row: etree._Element) -> list[etree._Element]:
-    return [tc for tc in row.iter(TC) if _owner(tc, TR) is row]
-
-
-def _owner(el: etree._Element, tag: str = TBL) -> etree._Element | None:
-    parent = el.getparent()
-    while parent is not None and parent.tag != tag:
-        parent = parent.getparent()
-    return parent
+    return _CELLS(row)
 
 
 def style_of(p: etree._Element) -> str:
