@@ -14,7 +14,6 @@ from pep_docs.extractors.docx_labels import (
     read_added_rows,
     read_by_layout,
 )
-from pep_docs.extractors.docx_layout import STAND_IN_ID
 from pep_docs.extractors.result import Assembler, Extraction, Warning_, form_summary
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.schema import load_model
@@ -22,13 +21,6 @@ from pep_docs.validate import section_titles_for
 
 # Fewer tables than this matched by label: the document is not one of our forms.
 MIN_TABLES = 3
-
-
-def _blank_static_texts(authority: str, phase: str, term: str) -> frozenset[str]:
-    """What a blank form of this kind prints outside its boxes (made once per kind)."""
-    from pep_docs.extractors.docx_layout import layout_for
-
-    return layout_for(authority, phase, term).static
 
 
 def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extraction:
@@ -52,7 +44,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
         added = read_added_rows(body, layout, assembler)
         assembler.unmapped.extend(
             unmapped_text(
-                body, set(layout.static), identity.get("child_id", ""), STAND_IN_ID, skip=added
+                body, lambda text: layout.is_printed(text, identity.get("child_id", "")), added
             )
         )
     extraction = assembler.finish(identity, {"kind": "docx", "file": where, "controls": found})

@@ -13,7 +13,7 @@ with the printed text of a blank form of the same authority and phase.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Set
+from collections.abc import Callable, Iterator, Set
 from functools import cache
 
 from lxml import etree
@@ -304,17 +304,15 @@ def _norm(text: str) -> str:
 
 def unmapped_text(
     body: etree._Element,
-    known: set[str],
-    child_id: str = "",
-    stand_in: str = "",
+    is_printed: Callable[[str], bool],
     skip: Set[etree._Element] = frozenset(),
 ) -> list[Unmapped]:
     """Paragraph text outside controls that a blank form of this kind does not print.
 
-    `known` comes from a blank form made for a stand-in child ID; the return's own child ID is
-    swapped for it before comparing, since the header line names the child."""
+    `is_printed` says whether a blank form prints a text (`docx_layout.Layout.is_printed`, which
+    knows that the header line names the child and the term)."""
     return [
         Unmapped(text.strip(), "typed outside the form's boxes")
         for text in _outside_controls(body, skip)
-        if _norm(text.replace(child_id, stand_in) if child_id else text) not in known
+        if not is_printed(text)
     ]

@@ -24,10 +24,9 @@ from functools import cache
 
 from lxml import etree
 
-from pep_docs.extractors.docx_controls import _norm, read_identity
+from pep_docs.extractors.docx_controls import read_identity
 from pep_docs.extractors.docx_layout import (
     _CARD,
-    STAND_IN_ID,
     BlankTable,
     Layout,
     layout_for,
@@ -135,8 +134,9 @@ class _Matcher:
             self.assembler.unmapped.append(Unmapped(text, where))
 
     def is_printed(self, text: str) -> bool:
-        swapped = text.replace(self.child_id, STAND_IN_ID) if self.child_id else text
-        return _norm(swapped) in self.layout.static or label_key(text) in _placeholders(self.model)
+        return self.layout.is_printed(text, self.child_id) or label_key(text) in _placeholders(
+            self.model
+        )
 
     # -- blocks ------------------------------------------------------------------------------
 
@@ -348,5 +348,5 @@ def read_added_rows(
 
 def layout_of(identity: dict[str, str]) -> Layout | None:
     if identity.get("authority") and identity.get("phase"):
-        return layout_for(identity["authority"], identity["phase"], identity.get("term", ""))
+        return layout_for(identity["authority"], identity["phase"])
     return None

@@ -65,9 +65,27 @@ class BlankTable:
 class Layout:
     tables: list[BlankTable]
     headings: frozenset[str]  # label_key of every heading paragraph
-    static: frozenset[str]  # docx_controls._norm of all printed text outside the boxes
+    static: frozenset[str]  # printed_key of all printed text outside the boxes
     card_words: frozenset[str]
     subtitle: str  # the blank's subtitle line, as printed
+
+    def is_printed(self, text: str, child_id: str = "") -> bool:
+        """Whether a blank form of this kind prints this text (a label, guidance, a heading)."""
+        return printed_key(text, child_id) in self.static
+
+
+# The subtitle names the term ("Autumn term 2026"); the layout is learned once for all terms.
+_TERM_PHRASE = re.compile(r"\s*·?\s*\b(?:Autumn|Spring|Summer) term \d{4}\b", re.I)
+
+
+def printed_key(text: str, child_id: str = "") -> str:
+    """Text made comparable with what the blank form prints: the child's ID swapped for the
+    stand-in's, the term left out, spaces collapsed, case folded, digits as #."""
+    from pep_docs.extractors.docx_controls import _norm
+
+    if child_id:
+        text = text.replace(child_id, STAND_IN_ID)
+    return _norm(_TERM_PHRASE.sub("", text))
 
 
 def _tags(el: etree._Element) -> list[str]:
@@ -104,7 +122,7 @@ def learn(body: etree._Element) -> Layout:
     return Layout(
         tables=tables,
         headings=frozenset(headings),
-        static=frozenset(static_texts(body)),
+        static=frozenset(printed_key(t) for t in static_texts(body)),
         card_words=frozenset(t.word for t in tables if t.kind == "cards"),
         subtitle=subtitle,
     )
@@ -149,18 +167,18 @@ def _field_rows(trs: list[etree._Element], heading: str, title: str, kind: str) 
 
 
 @cache
-def blank_body(authority: str, phase: str, term: str) -> etree._Element:
+def blank_body(authority: str, phase: str, term: str = "") -> etree._Element:
     """The body of a blank form of this kind, rendered for the stand-in child (once per kind)."""
     from pep_docs.extractors.safety import SafeZip
     from pep_docs.forms import prepare
     from pep_docs.render.docx import render_docx
 
-    spec = prepare(
-        data={"authority": authority, "phase": phase, "term": term, "child_id": STAND_IN_ID}
-    )
+    data = {"authority": authority, "phase": phase, "child_id": STAND_IN_ID}
+    spec = prepare(data={**data, "term": term} if term else data)
     return SafeZip(render_docx(spec), "blank form").xml("word/document.xml")
 
 
 @cache
-def layout_for(authority: str, phase: str, term: str) -> Layout:
-    return learn(blank_body(authority, phase, term))
+def layout_for(authority: str, phase: str) -> Layout:
+    """The layout of an authority's form for a phase (learned once; the same for every term)."""
+    return learn(blank_body(authority, phase))
