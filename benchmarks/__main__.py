@@ -2,9 +2,9 @@
 
 import sys
 
-from benchmarks import bench_docx, bench_pdf, bench_sandbox
+from benchmarks import bench_docx, bench_extract_docx, bench_pdf, bench_sandbox
 
-for bench in (bench_docx, bench_pdf, bench_sandbox):
+for bench in (bench_docx, bench_pdf, bench_sandbox, bench_extract_docx):
     sys.argv = [bench.__name__]
     print(f"\n== {bench.__name__}")
     bench.main()
