@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Set
-from functools import cache
+from functools import cache, lru_cache
 
 from lxml import etree
 
@@ -35,7 +35,11 @@ def pointer_from_xpath(xpath: str, model: PepModel | None = None) -> str | None:
 
     Rows are `pv:item` elements; a step named `item` is a row only where the path so far is a
     table (Pupil Premium Plus has a field called `item` too). Steps may leave out `[1]`."""
-    model = model or load_model()
+    return _pointer_from_xpath(xpath, model or load_model())
+
+
+@lru_cache(maxsize=1 << 15)  # the same few thousand xpaths come back in every return
+def _pointer_from_xpath(xpath: str, model: PepModel) -> str | None:
     steps = [step for step in xpath.split("/") if step]
     if not steps or steps[0].split("[")[0] != f"{VALUES_PREFIX}:pep":
         return None
@@ -67,6 +71,7 @@ def _bookmark_patterns(model: PepModel) -> tuple[tuple[re.Pattern[str], str], ..
     return tuple(patterns)
 
 
+@lru_cache(maxsize=1 << 15)
 def pointer_from_bookmark(name: str, model: PepModel) -> str | None:
     for regex, pattern in _bookmark_patterns(model):
         match = regex.match(name)
@@ -111,17 +116,20 @@ def _text(node: etree._Element) -> str:
     return "".join(out).strip("\n")
 
 
-def _answer_controls(body: etree._Element) -> Iterator[etree._Element]:
+_ANSWERS = etree.XPath("//w:sdt[w:sdtPr[not(w:group)]][not(w:sdtContent//w:sdt)]", namespaces=NS)
+# Paragraphs, and text in a paragraph, outside every answer control (the group one aside).
+_PARAGRAPHS_OUTSIDE = etree.XPath(
+    "//w:p[not(ancestor::w:sdt[not(w:sdtPr/w:group)])]", namespaces=NS
+)
+_TEXT_OUTSIDE = etree.XPath(
+    ".//w:t[not(ancestor::w:sdt[not(w:sdtPr/w:group)])]/text()", namespaces=NS
+)
+
+
+def _answer_controls(body: etree._Element) -> list[etree._Element]:
     """Content controls that hold one answer: not the group control wrapping the form, and the
     innermost where LibreOffice has wrapped a control in another bound to the same value."""
-    for sdt in body.iter(f"{{{W}}}sdt"):
-        pr = sdt.find("w:sdtPr", NS)
-        if pr is None or pr.find("w:group", NS) is not None:
-            continue
-        content = sdt.find("w:sdtContent", NS)
-        if content is not None and content.find(f".//{{{W}}}sdt") is not None:
-            continue
-        yield sdt
+    return _ANSWERS(body)
 
 
 def _pointer_of(sdt: etree._Element, model: PepModel) -> tuple[str | None, str]:
@@ -280,20 +288,14 @@ def static_texts(body: etree._Element) -> set[str]:
     return {_norm(t) for t in _outside_controls(body)}
 
 
-def _in_answer(el: etree._Element) -> bool:
-    return any(
-        a.tag == f"{{{W}}}sdt" and a.find("w:sdtPr/w:group", NS) is None for a in el.iterancestors()
-    )
-
-
 def _outside_controls(
     body: etree._Element, skip: Set[etree._Element] = frozenset()
 ) -> Iterator[str]:
     """Each paragraph's text that is not inside an answer control (nor in `skip`)."""
-    for p in body.iter(f"{{{W}}}p"):
+    for p in _PARAGRAPHS_OUTSIDE(body):
         if p in skip:
             continue
-        text = "".join(t.text or "" for t in p.iter(f"{{{W}}}t") if not _in_answer(t))
+        text = "".join(_TEXT_OUTSIDE(p))
         if text.strip():
             yield text
 
