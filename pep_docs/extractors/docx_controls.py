@@ -28,6 +28,15 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 NS = {"w": W, "w14": W14}
 _DIGITS = re.compile(r"\d+")
+# Child tags in Clark notation: lxml finds these in C (a prefixed path goes through Python).
+_W_DATABINDING = f"{{{W}}}dataBinding"
+_W_DATE = f"{{{W}}}date"
+_W_SDTCONTENT = f"{{{W}}}sdtContent"
+_W_SDTPR = f"{{{W}}}sdtPr"
+_W_SHOWINGPLCHDR = f"{{{W}}}showingPlcHdr"
+_W_TAG = f"{{{W}}}tag"
+_W14_CHECKBOX = f"{{{W14}}}checkbox"
+_W14_CHECKED = f"{{{W14}}}checked"
 
 
 def pointer_from_xpath(xpath: str, model: PepModel | None = None) -> str | None:
@@ -117,13 +126,9 @@ def _text(node: etree._Element) -> str:
 
 
 _ANSWERS = etree.XPath("//w:sdt[w:sdtPr[not(w:group)]][not(w:sdtContent//w:sdt)]", namespaces=NS)
-# Paragraphs, and text in a paragraph, outside every answer control (the group one aside).
-_PARAGRAPHS_OUTSIDE = etree.XPath(
-    "//w:p[not(ancestor::w:sdt[not(w:sdtPr/w:group)])]", namespaces=NS
-)
-_TEXT_OUTSIDE = etree.XPath(
-    ".//w:t[not(ancestor::w:sdt[not(w:sdtPr/w:group)])]/text()", namespaces=NS
-)
+# Text outside every answer control (the group control wrapping the form aside).
+_TEXT_OUTSIDE = etree.XPath("//w:t[not(ancestor::w:sdt[not(w:sdtPr/w:group)])]", namespaces=NS)
+_P = f"{{{W}}}p"
 
 
 def _answer_controls(body: etree._Element) -> list[etree._Element]:
@@ -133,11 +138,11 @@ def _answer_controls(body: etree._Element) -> list[etree._Element]:
 
 
 def _pointer_of(sdt: etree._Element, model: PepModel) -> tuple[str | None, str]:
-    pr = sdt.find("w:sdtPr", NS)
-    tag = pr.find("w:tag", NS)
+    pr = sdt.find(_W_SDTPR)
+    tag = pr.find(_W_TAG)
     if tag is not None and model.has(tag.get(f"{{{W}}}val", "")):
         return tag.get(f"{{{W}}}val"), "content-control"
-    binding = pr.find("w:dataBinding", NS)
+    binding = pr.find(_W_DATABINDING)
     if binding is not None:
         pointer = pointer_from_xpath(binding.get(f"{{{W}}}xpath", ""), model)
         if pointer and model.has(pointer):
@@ -172,12 +177,12 @@ def _raw_value(sdt: etree._Element, f: Field, known: str | None) -> str | None:
 
     An unticked box reads as "No" only when the form was generated knowing a value for it;
     otherwise it is unanswered, since an empty box and "No" look the same."""
-    pr = sdt.find("w:sdtPr", NS)
-    content = sdt.find("w:sdtContent", NS)
+    pr = sdt.find(_W_SDTPR)
+    content = sdt.find(_W_SDTCONTENT)
     text = _text(content) if content is not None else ""
-    checkbox = pr.find("w14:checkbox", NS)
+    checkbox = pr.find(_W14_CHECKBOX)
     if checkbox is not None:
-        checked = checkbox.find("w14:checked", NS)
+        checked = checkbox.find(_W14_CHECKED)
         ticked = checked is not None and checked.get(f"{{{W14}}}val") in ("1", "true")
         if not ticked and checked is not None:
             ticked = False
@@ -186,13 +191,13 @@ def _raw_value(sdt: etree._Element, f: Field, known: str | None) -> str | None:
         if ticked:
             return "☒"
         return "☐" if known else None
-    if pr.find("w:showingPlcHdr", NS) is not None:
+    if pr.find(_W_SHOWINGPLCHDR) is not None:
         return None
     if text.strip() == f"[{f.description or f.title}]":
         return None  # LibreOffice keeps the placeholder text but drops the flag.
     if f.widget == "paragraph" and content is not None:
         text = _moved_breaks(sdt, content) or text
-    date = pr.find("w:date", NS)
+    date = pr.find(_W_DATE)
     if date is not None and not text.strip():
         full = date.get(f"{{{W}}}fullDate")
         return full[:10] if full else None
@@ -230,6 +235,7 @@ def _values_path_norm(path: str) -> str:
     return path.replace("[1]", "")
 
 
+@lru_cache(maxsize=1 << 15)
 def _values_path(pointer: str) -> str:
     return _values_path_norm(xpath(pointer))
 
@@ -245,7 +251,7 @@ def read_controls(
     found = 0
     for sdt in _answer_controls(body):
         pointer, how = _pointer_of(sdt, model)
-        content = sdt.find("w:sdtContent", NS)
+        content = sdt.find(_W_SDTCONTENT)
         if pointer is None:
             text = _text(content) if content is not None else ""
             if text.strip():
@@ -292,10 +298,15 @@ def _outside_controls(
     body: etree._Element, skip: Set[etree._Element] = frozenset()
 ) -> Iterator[str]:
     """Each paragraph's text that is not inside an answer control (nor in `skip`)."""
-    for p in _PARAGRAPHS_OUTSIDE(body):
-        if p in skip:
-            continue
-        text = "".join(_TEXT_OUTSIDE(p))
+    paragraphs: dict[etree._Element, list[str]] = {}
+    for t in _TEXT_OUTSIDE(body):
+        p = t.getparent().getparent()  # w:t in w:r in w:p, mostly
+        if p is None or p.tag != _P:
+            p = next(t.iterancestors(_P), None)
+        if p is not None and p not in skip:
+            paragraphs.setdefault(p, []).append(t.text or "")
+    for pieces in paragraphs.values():
+        text = "".join(pieces)
         if text.strip():
             yield text
 
