@@ -36,6 +36,7 @@ from pep_docs.extractors.docx_text import (
     blocks,
     cells,
     label_key,
+    paragraph_texts,
     rows,
     text_of,
 )
@@ -121,6 +122,7 @@ class _Matcher:
     plain_rows_only: bool = False
     consumed: set[etree._Element] = field(default_factory=set)
     _fields: dict[str, Field | None] = field(default_factory=dict)
+    texts: dict[etree._Element, str] | None = None  # paragraph_texts, when most are read
 
     # -- where -------------------------------------------------------------------------------
 
@@ -141,7 +143,7 @@ class _Matcher:
     # -- blocks ------------------------------------------------------------------------------
 
     def paragraph(self, p: etree._Element) -> None:
-        text = text_of(p)
+        text = text_of(p, self.texts)
         key = label_key(text)
         if key in self.layout.headings:
             self.heading, self.title = key, text.strip()
@@ -152,12 +154,12 @@ class _Matcher:
         trs = rows(tbl)
         if not trs:
             return
-        first = [label_key(text_of(tc)) for tc in cells(trs[0])]
+        first = [label_key(text_of(tc, self.texts)) for tc in cells(trs[0])]
         card = _CARD.match(first[0]) if len(first) == 1 else None
         if card and card.group(1) in self.layout.card_words:
             blank = self.best("cards", set(), word=card.group(1))
             if blank is not None and not self.plain_rows_only:
-                self.fields(_grid(trs[1:]), blank, index=int(card.group(2)) - 1)
+                self.fields(_grid(trs[1:], self.texts), blank, index=int(card.group(2)) - 1)
                 return
         if len(first) > 1:
             blank = self.best("rows", set(first))
@@ -166,7 +168,7 @@ class _Matcher:
                 return
         if self.plain_rows_only:
             return
-        grid = _grid(trs)
+        grid = _grid(trs, self.texts)
         labels = {label_key(row[0]) for row in grid if row}
         blank = self.best("fields", labels)
         if blank is None:
@@ -251,7 +253,7 @@ class _Matcher:
                 self.unmapped(text, self.where(n))
 
     def records(self, trs: list[etree._Element], blank: BlankTable) -> None:
-        header = [label_key(text_of(tc)) for tc in cells(trs[0])]
+        header = [label_key(text_of(tc, self.texts)) for tc in cells(trs[0])]
         columns = dict(blank.columns)
         patterns = [columns.get(h) for h in header]
         for n, tr in enumerate(trs[1:]):
@@ -261,7 +263,7 @@ class _Matcher:
             found = []
             for position, tc in enumerate(cells(tr)):
                 pattern = patterns[position] if position < len(patterns) else None
-                text = text_of(tc)
+                text = text_of(tc, self.texts)
                 if pattern is None:
                     self.unmapped(text, where)
                 else:
@@ -277,8 +279,8 @@ class _Matcher:
         return f is not None and bool(_answer(f, text))
 
 
-def _grid(trs: list[etree._Element]) -> list[list[str]]:
-    return [[text_of(tc) for tc in cells(tr)] for tr in trs]
+def _grid(trs: list[etree._Element], texts: dict[etree._Element, str] | None) -> list[list[str]]:
+    return [[text_of(tc, texts) for tc in cells(tr)] for tr in trs]
 
 
 def _row_text(row: list[str]) -> str:
@@ -324,6 +326,7 @@ def read_by_layout(
 ) -> int:
     """Feed every answer found by label and position to the assembler; tables matched."""
     matcher = _Matcher(layout, assembler.model, assembler, child_id)
+    matcher.texts = paragraph_texts(body)
     for block in blocks(body):
         if block.tag == TBL:
             matcher.table(block)

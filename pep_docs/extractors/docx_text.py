@@ -22,8 +22,36 @@ _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
 
 
-def text_of(el: etree._Element) -> str:
-    """A paragraph's or a cell's text: breaks as newlines, a newline between paragraphs."""
+def paragraph_texts(root: etree._Element) -> dict[etree._Element, str]:
+    """Every paragraph's text, in one pass over the document (for `text_of(el, texts)`)."""
+    texts: dict[etree._Element, str] = {}
+    current = None
+    out: list[str] = []
+    for node in root.iter(T, BR, CR, TAB, P):
+        tag = node.tag
+        if tag == T:
+            out.append(node.text or "")
+        elif tag == P:
+            if current is not None:
+                texts[current] = "".join(out)
+            current, out = node, []
+        elif tag == TAB:
+            out.append("\t")
+        else:
+            out.append("\n")
+    if current is not None:
+        texts[current] = "".join(out)
+    return texts
+
+
+def text_of(el: etree._Element, texts: dict[etree._Element, str] | None = None) -> str:
+    """A paragraph's or a cell's text: breaks as newlines, a newline between paragraphs.
+
+    `texts`: `paragraph_texts` of the document, when many cells of it are read."""
+    if texts is not None:
+        if el.tag == P:
+            return texts.get(el, "").strip("\n")
+        return "\n".join([texts.get(p, "") for p in el.iter(P)]).strip("\n")
     out: list[str] = []
     for node in el.iter(T, BR, CR, TAB, P):
         tag = node.tag

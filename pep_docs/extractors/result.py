@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pep_docs.extractors.coerce import coerce
@@ -80,6 +81,7 @@ class Extraction:
         }
 
 
+@lru_cache(maxsize=1 << 14)  # guidance and labels come back in every return
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
