@@ -281,3 +281,30 @@ def test_every_model_field_a_form_shows_is_learned_from_the_blank_form():
         }
         shown.discard("/$schema")
         assert shown - learned == set(), phase
+
+
+def test_path_3_a_value_that_cannot_be_typed_is_kept_as_typed_with_a_warning(returns):
+    from lxml import etree
+
+    from tests.school_fill import _read, _write, q
+
+    parts = _read(returns["st-post-16"]["bytes"]["stripped"])
+    body = etree.fromstring(parts["word/document.xml"])
+    row = next(
+        tr
+        for tr in body.iter(q("w:tr"))
+        if "".join(tr.find(q("w:tc")).itertext()) == "Date of next meeting"
+    )
+    answer = row.findall(q("w:tc"))[1]
+    texts = list(answer.iter(q("w:t")))
+    texts[0].text = "after half term, tbc"
+    for t in texts[1:]:
+        t.text = ""
+    parts["word/document.xml"] = etree.tostring(body)
+    result = extract(_write(parts))
+    assert result.data["meeting"]["next_meeting"]["date"] == "after half term, tbc"
+    assert result.fields["/meeting/next_meeting/date"] == {"how": "layout", "confidence": "low"}
+    assert [w.message for w in result.warnings if w.pointer == "/meeting/next_meeting/date"] == [
+        "PEP meeting, Next PEP meeting: 'Date of next meeting': 'after half term, tbc' is not a "
+        "date this form can read; kept as typed"
+    ]
