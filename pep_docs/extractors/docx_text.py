@@ -79,6 +79,8 @@ def blocks(parent: etree._Element) -> Iterator[etree._Element]:
     `parent` is the `w:document` root, its `w:body` or a control's content."""
     if parent.tag == DOCUMENT:
         parent = parent.find(BODY)
+    if parent is None:
+        return
     for child in parent:
         tag = child.tag
         if tag == P or tag == TBL:
