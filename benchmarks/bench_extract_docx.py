@@ -12,9 +12,11 @@ each value is, types it and checks the file's safety. pep-docs: `extract(bytes)`
 with its caches warm (each authority's and phase's blank form is learned once, on first use).
 
 Then 1,000 returns (the files above, round robin over the paths) read by `extract()` in this
-process, one after another (`--sandboxed`: by `extract_untrusted`, a child process per file).
+process, one after another (`--sandboxed`: by `extract_untrusted`, a child process per file;
+`--workers N`: shared among N processes forked from the warm benchmark process).
 
-Run: `.venv/bin/python -m benchmarks.bench_extract_docx [--rounds N] [--no-libreoffice]`.
+Run: `.venv/bin/python -m benchmarks.bench_extract_docx [--rounds N] [--no-libreoffice]
+[--sandboxed] [--workers N]`.
 """
 
 from __future__ import annotations
@@ -89,12 +91,23 @@ def returned_files(libreoffice: bool) -> dict[str, list[bytes]]:
     return dict(sorted(files.items()))
 
 
+def _count_fields(data: bytes) -> int:
+    return len(extract(data).fields)
+
+
+def _count_sandboxed(data: bytes) -> int:
+    from pep_docs.extractors.sandbox import extract_untrusted
+
+    return len(extract_untrusted(data, where="bench").fields)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (median is shown)")
     parser.add_argument("--no-libreoffice", action="store_true", help="leave out paths 2 and 3b")
     parser.add_argument("--sandboxed", action="store_true", help="1,000 returns in the sandbox")
     parser.add_argument("--many", type=int, default=1000, help="returns in the bulk run")
+    parser.add_argument("--workers", type=int, default=1, help="processes in the bulk run")
     args = parser.parse_args()
 
     files = returned_files(not args.no_libreoffice)
@@ -122,8 +135,15 @@ def main() -> None:
         warm()
         read, how = (lambda data: extract_untrusted(data, where="bench")), "extract_untrusted()"
     start = time.perf_counter()
-    for data in many:
-        read(data)
+    if args.workers > 1:  # forked from this warm process, as RQ work-horses are
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(args.workers) as pool:
+            pool.map(_count_fields if read is extract else _count_sandboxed, many, chunksize=20)
+        how += f", {args.workers} worker processes"
+    else:
+        for data in many:
+            read(data)
     elapsed = time.perf_counter() - start
     print(
         f"  {len(many)} returns, all paths round robin, {how}: {elapsed:.1f} s "
