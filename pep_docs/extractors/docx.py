@@ -38,7 +38,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
     assembler = Assembler(model, titles)
     found = read_controls(package, assembler, model, body=body)
     if not found:
-        return _read_without_controls(package, body, where)
+        return _read_without_controls(package, body, where, identity)
     layout = layout_of(identity)
     if layout is not None:
         added = read_added_rows(body, layout, assembler)
@@ -52,10 +52,10 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
     return extraction
 
 
-def _read_without_controls(package: SafeZip, body, where: str) -> Extraction:
+def _read_without_controls(package: SafeZip, body, where: str, known: dict[str, str]) -> Extraction:
     """Path 3: the boxes are gone (copy/paste, Google Docs): read by labels and table positions."""
     model = load_model()
-    identity = printed_identity(package, body, model)
+    identity = printed_identity(package, body, model, known)
     layout = layout_of(identity)
     refusal = FormReadError(
         "this Word document is not a PEP form pep-docs can read: it has no form fields, and "

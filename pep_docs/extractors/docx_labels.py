@@ -65,11 +65,18 @@ def _part_text(package: SafeZip, pattern: str) -> str:
     return " ".join(out)
 
 
-def printed_identity(package: SafeZip, body: etree._Element, model: PepModel) -> dict[str, str]:
-    """The identity a form prints (subtitle, header, footer, shading), where its parts are gone."""
+def printed_identity(
+    package: SafeZip,
+    body: etree._Element,
+    model: PepModel,
+    known: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The identity a form prints (subtitle, header, footer, shading), where its parts are gone.
+
+    `known`: what `read_identity` already found in the file's parts (read again when None)."""
     from pep_docs.profiles import all_profiles
 
-    found = {k: v for k, v in read_identity(package).items() if v}
+    found = {k: v for k, v in (read_identity(package) if known is None else known).items() if v}
     for n, block in enumerate(blocks(body)):
         if n > 12:
             break
