@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 
 from lxml import etree
 
+from pep_docs.extractors.docx_text import text_of
 from pep_docs.extractors.result import Assembler, Reading, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.forms import IDENTITY_NS
@@ -30,6 +31,7 @@ NS = {"w": W, "w14": W14}
 _DIGITS = re.compile(r"\d+")
 # Child tags in Clark notation: lxml finds these in C (a prefixed path goes through Python).
 _W_DATABINDING = f"{{{W}}}dataBinding"
+_W_BOOKMARKSTART = f"{{{W}}}bookmarkStart"
 _W_DATE = f"{{{W}}}date"
 _W_SDTCONTENT = f"{{{W}}}sdtContent"
 _W_SDTPR = f"{{{W}}}sdtPr"
@@ -111,18 +113,7 @@ def read_identity(package: SafeZip) -> dict[str, str]:
 
 def _text(node: etree._Element) -> str:
     """Text as the person sees it: runs joined, breaks and paragraphs as newlines."""
-    out: list[str] = []
-    for el in node.iter(f"{{{W}}}t", f"{{{W}}}br", f"{{{W}}}cr", f"{{{W}}}tab", f"{{{W}}}p"):
-        tag = etree.QName(el).localname
-        if tag == "t":
-            out.append(el.text or "")
-        elif tag in ("br", "cr"):
-            out.append("\n")
-        elif tag == "tab":
-            out.append("\t")
-        elif tag == "p" and out:
-            out.append("\n")
-    return "".join(out).strip("\n")
+    return text_of(node)
 
 
 _ANSWERS = etree.XPath("//w:sdt[w:sdtPr[not(w:group)]][not(w:sdtContent//w:sdt)]", namespaces=NS)
@@ -148,7 +139,7 @@ def _pointer_of(sdt: etree._Element, model: PepModel) -> tuple[str | None, str]:
         if pointer and model.has(pointer):
             return pointer, "data-binding"
     previous = sdt.getprevious()
-    while previous is not None and etree.QName(previous).localname == "bookmarkStart":
+    while previous is not None and previous.tag == _W_BOOKMARKSTART:
         pointer = pointer_from_bookmark(previous.get(f"{{{W}}}name", ""), model)
         if pointer and model.has(pointer):
             return pointer, "data-binding"
