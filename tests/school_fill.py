@@ -316,8 +316,9 @@ def with_added_rows(doc: dict, extra: int = 2, model: PepModel | None = None) ->
         items = get_pointer(out, table.pointer)
         if table.layout != "rows" or not items or any(c.prepopulated for c in table.columns):
             continue
+        original = len(items)
         while len(items) < max(table.rows, table.min_items) + extra:
-            row = copy.deepcopy(items[len(items) % len(items)])
+            row = copy.deepcopy(items[(len(items) - original) % original])
             for column in table.columns:
                 name = column.name
                 if column.widget in ("line", "paragraph") and row.get(name):

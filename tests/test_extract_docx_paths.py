@@ -180,10 +180,11 @@ def test_path_3_values_come_back_typed_exactly(returns):
     data = result.data
     # Dates as schools type them, choices by their label, paragraphs with their breaks.
     dates = {
-        "/meeting/next_meeting/date": ("26/01/2027", "2027-01-26"),
-        "/social_care/completed_date": ("26.10.26", "2026-10-26"),
-        "/attainment/reading_age/test_date": ("4th Oct 2026", "2026-10-04"),
-        "/targets/0/by_when": ("18.1.27", "2027-01-18"),
+        "/meeting/next_meeting/date": ("26th Jan 2027", "2027-01-26"),
+        "/social_care/completed_date": ("26/10/2026", "2026-10-26"),
+        "/attainment/reading_age/test_date": ("4 October 2026", "2026-10-04"),
+        "/qa/date_received": ("6.11.26", "2026-11-06"),
+        "/documents/2/date": ("24.9.26", "2026-09-24"),
     }
     for pointer, (as_typed, value) in dates.items():
         assert (typed[pointer], get_pointer(data, pointer)) == (as_typed, value)
