@@ -2,9 +2,17 @@
 
 import sys
 
-from benchmarks import bench_docx, bench_extract_pdf, bench_pack, bench_pdf, bench_sandbox
+from benchmarks import (
+    bench_docx,
+    bench_extract_docx,
+    bench_extract_pdf,
+    bench_pack,
+    bench_pdf,
+    bench_sandbox,
+)
 
-for bench in (bench_docx, bench_pdf, bench_pack, bench_extract_pdf, bench_sandbox):
+for bench in (bench_docx, bench_pdf, bench_pack, bench_extract_docx, bench_extract_pdf,
+              bench_sandbox):  # fmt: skip
     sys.argv = [bench.__name__]
     print(f"\n== {bench.__name__}")
     bench.main()

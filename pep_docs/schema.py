@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -415,6 +415,7 @@ def _row_word(table_pattern: str) -> str:
 _INDEX = re.compile(r"/\d+(?=/|$)")
 
 
+@lru_cache(maxsize=1 << 16)
 def pattern_pointer(pointer: str) -> str:
     """`/targets/0/target` -> `/targets/*/target`."""
     return _INDEX.sub("/*", pointer)

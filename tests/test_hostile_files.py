@@ -685,10 +685,17 @@ def test_every_limit_is_in_the_readme_security_table():
 
 def test_warm_reads_every_authoritys_blank_forms_once():
     """What the fork server and `pep-docs worker` do before any child is forked from them."""
-    from pep_docs.extractors.docx import _blank_static_texts
+    from pep_docs.extractors.docx_layout import layout_for
+    from pep_docs.extractors.pdf_layout import form_model
     from pep_docs.profiles import available
     from pep_docs.schema import PHASES
 
-    _blank_static_texts.cache_clear()
+    layout_for.cache_clear()
+    form_model.cache_clear()
     warm()
-    assert _blank_static_texts.cache_info().currsize == len(available()) * len(PHASES) == 12
+    kinds = len(available()) * len(PHASES)
+    assert (kinds, layout_for.cache_info().currsize, form_model.cache_info().currsize) == (
+        12,
+        12,
+        12,
+    )

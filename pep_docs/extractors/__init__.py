@@ -84,8 +84,9 @@ def extract(
     if kind == "docx":
         from pep_docs.extractors.docx import read_docx
 
-        check_word_package(SafeZip(data, where, limits))
-        extraction = read_docx(data, where)
+        package = SafeZip(data, where, limits)
+        check_word_package(package)
+        extraction = read_docx(data, where, package)
     elif kind == "pdf":
         from pep_docs.extractors.pdf import read_pdf
 

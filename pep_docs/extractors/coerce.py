@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from dateutil import parser as dateparser
@@ -105,5 +106,6 @@ def coerce(field: Field, raw: str) -> Coerced:
     return Coerced(text)
 
 
+@lru_cache(maxsize=1 << 14)  # the same labels and values, form after form
 def _choice_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text).strip().casefold()

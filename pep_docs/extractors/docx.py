@@ -1,70 +1,103 @@
-"""Reading a returned .docx: the content-control readers, identity and unmapped text."""
+"""Reading a returned .docx: content controls (paths 1 and 2), else labels and tables (path 3).
+
+`word/document.xml` is parsed once (size- and depth-checked by `SafeZip`) and every reader walks
+that one tree.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-
 from pep_docs.errors import FormReadError
-from pep_docs.extractors.docx_controls import (
-    read_controls,
-    read_identity,
-    static_texts,
-    unmapped_text,
+from pep_docs.extractors.docx_controls import read_controls, read_identity, unmapped_text
+from pep_docs.extractors.docx_labels import (
+    layout_of,
+    printed_identity,
+    read_added_rows,
+    read_by_layout,
 )
-from pep_docs.extractors.result import Assembler, Extraction, form_summary
+from pep_docs.extractors.result import Assembler, Extraction, Warning_, form_summary
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.schema import load_model
 from pep_docs.validate import section_titles_for
 
-# The blank form is made for a stand-in child, whose ID the return's own ID is swapped for.
-STAND_IN_ID = "CHILD0"
+# Fewer tables than this matched by label: the document is not one of our forms.
+MIN_TABLES = 3
 
 
-@cache
-def _blank_static_texts(authority: str, phase: str, term: str) -> frozenset[str]:
-    """What a blank form of this kind prints outside its boxes (made once per kind)."""
-    from pep_docs.forms import prepare
-    from pep_docs.render.docx import render_docx
-
-    identity = {"authority": authority, "phase": phase, "child_id": STAND_IN_ID}
-    if term:  # a form made without a term (`pep-docs render --authority`) prints none
-        identity["term"] = term
-    blank = SafeZip(render_docx(prepare(data=identity)), "blank form")
-    return frozenset(static_texts(blank.xml("word/document.xml")))
-
-
-def read_docx(data: bytes, where: str) -> Extraction:
-    package = SafeZip(data, where)
+def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extraction:
+    package = package or SafeZip(data, where)
     if "word/document.xml" not in package.names or "[Content_Types].xml" not in package.names:
         raise FormReadError(
             "this is not a Word document (.docx)",
             where=where,
             hint="save the form as a Word document and send it again",
         )
+    body = package.xml("word/document.xml")
     identity = read_identity(package)
     model = load_model()
     titles = section_titles_for(identity.get("authority"))
     assembler = Assembler(model, titles)
-    found = read_controls(package, assembler, model)
+    found = read_controls(package, assembler, model, body=body)
     if not found:
-        raise FormReadError(
-            "this Word document has no pep-docs form fields (it may have been copied into a new "
-            "document, or is not a PEP form of ours)",
-            where=where,
-            hint="fill in the form that was sent, rather than a copy",
-        )
-    if identity.get("authority") and identity.get("phase"):
-        known = _blank_static_texts(
-            identity["authority"], identity["phase"], identity.get("term", "")
-        )
+        return _read_without_controls(package, body, where, identity)
+    layout = layout_of(identity)
+    if layout is not None:
+        added = read_added_rows(body, layout, assembler)
         assembler.unmapped.extend(
             unmapped_text(
-                package.xml("word/document.xml"),
-                set(known),
-                identity.get("child_id", ""),
-                STAND_IN_ID,
+                body, lambda text: layout.is_printed(text, identity.get("child_id", "")), added
             )
         )
     extraction = assembler.finish(identity, {"kind": "docx", "file": where, "controls": found})
+    extraction.form = form_summary(identity, extraction.data)
+    return extraction
+
+
+def _read_without_controls(package: SafeZip, body, where: str, known: dict[str, str]) -> Extraction:
+    """Path 3: the boxes are gone (copy/paste, Google Docs): read by labels and table positions."""
+    model = load_model()
+    identity = printed_identity(package, body, model, known)
+    layout = layout_of(identity)
+    refusal = FormReadError(
+        "this Word document is not a PEP form pep-docs can read: it has no form fields, and "
+        "does not show a PEP form's title, phase, child ID and labels",
+        where=where,
+        hint="send the completed PEP form that was sent to the school",
+    )
+    if layout is None:
+        raise refusal
+    assembler = Assembler(model, section_titles_for(identity.get("authority")))
+    matched = read_by_layout(body, layout, assembler, identity.get("child_id", ""))
+    if matched < MIN_TABLES:
+        raise refusal
+    extraction = assembler.finish(
+        identity, {"kind": "docx", "file": where, "controls": 0, "tables_by_label": matched}
+    )
+    extraction.warnings.insert(
+        0,
+        Warning_(
+            None,
+            None,
+            "this copy of the form has lost its boxes (content controls), so its answers were "
+            "read by their labels and positions: check them",
+        ),
+    )
+    if not identity.get("schema_id"):
+        extraction.warnings.append(
+            Warning_(
+                "/$schema",
+                None,
+                "the form does not print which version of the PEP form it is: it was read "
+                f"against the current one ({model.id})",
+            )
+        )
+    if not identity.get("form_id"):
+        extraction.warnings.insert(
+            1,
+            Warning_(
+                None,
+                None,
+                "the form's ID could not be read (its footer is gone): check which form this is",
+            ),
+        )
     extraction.form = form_summary(identity, extraction.data)
     return extraction

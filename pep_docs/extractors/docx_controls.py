@@ -13,11 +13,12 @@ with the printed text of a blank form of the same authority and phase.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from functools import cache
+from collections.abc import Callable, Iterator, Set
+from functools import cache, lru_cache
 
 from lxml import etree
 
+from pep_docs.extractors.docx_text import text_of
 from pep_docs.extractors.result import Assembler, Reading, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.forms import IDENTITY_NS
@@ -28,6 +29,16 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 NS = {"w": W, "w14": W14}
 _DIGITS = re.compile(r"\d+")
+# Child tags in Clark notation: lxml finds these in C (a prefixed path goes through Python).
+_W_DATABINDING = f"{{{W}}}dataBinding"
+_W_BOOKMARKSTART = f"{{{W}}}bookmarkStart"
+_W_DATE = f"{{{W}}}date"
+_W_SDTCONTENT = f"{{{W}}}sdtContent"
+_W_SDTPR = f"{{{W}}}sdtPr"
+_W_SHOWINGPLCHDR = f"{{{W}}}showingPlcHdr"
+_W_TAG = f"{{{W}}}tag"
+_W14_CHECKBOX = f"{{{W14}}}checkbox"
+_W14_CHECKED = f"{{{W14}}}checked"
 
 
 def pointer_from_xpath(xpath: str, model: PepModel | None = None) -> str | None:
@@ -35,7 +46,11 @@ def pointer_from_xpath(xpath: str, model: PepModel | None = None) -> str | None:
 
     Rows are `pv:item` elements; a step named `item` is a row only where the path so far is a
     table (Pupil Premium Plus has a field called `item` too). Steps may leave out `[1]`."""
-    model = model or load_model()
+    return _pointer_from_xpath(xpath, model or load_model())
+
+
+@lru_cache(maxsize=1 << 15)  # the same few thousand xpaths come back in every return
+def _pointer_from_xpath(xpath: str, model: PepModel) -> str | None:
     steps = [step for step in xpath.split("/") if step]
     if not steps or steps[0].split("[")[0] != f"{VALUES_PREFIX}:pep":
         return None
@@ -67,6 +82,7 @@ def _bookmark_patterns(model: PepModel) -> tuple[tuple[re.Pattern[str], str], ..
     return tuple(patterns)
 
 
+@lru_cache(maxsize=1 << 15)
 def pointer_from_bookmark(name: str, model: PepModel) -> str | None:
     for regex, pattern in _bookmark_patterns(model):
         match = regex.match(name)
@@ -97,45 +113,33 @@ def read_identity(package: SafeZip) -> dict[str, str]:
 
 def _text(node: etree._Element) -> str:
     """Text as the person sees it: runs joined, breaks and paragraphs as newlines."""
-    out: list[str] = []
-    for el in node.iter(f"{{{W}}}t", f"{{{W}}}br", f"{{{W}}}cr", f"{{{W}}}tab", f"{{{W}}}p"):
-        tag = etree.QName(el).localname
-        if tag == "t":
-            out.append(el.text or "")
-        elif tag in ("br", "cr"):
-            out.append("\n")
-        elif tag == "tab":
-            out.append("\t")
-        elif tag == "p" and out:
-            out.append("\n")
-    return "".join(out).strip("\n")
+    return text_of(node)
 
 
-def _answer_controls(body: etree._Element) -> Iterator[etree._Element]:
+_ANSWERS = etree.XPath("//w:sdt[w:sdtPr[not(w:group)]][not(w:sdtContent//w:sdt)]", namespaces=NS)
+# Text outside every answer control (the group control wrapping the form aside).
+_TEXT_OUTSIDE = etree.XPath("//w:t[not(ancestor::w:sdt[not(w:sdtPr/w:group)])]", namespaces=NS)
+_P = f"{{{W}}}p"
+
+
+def _answer_controls(body: etree._Element) -> list[etree._Element]:
     """Content controls that hold one answer: not the group control wrapping the form, and the
     innermost where LibreOffice has wrapped a control in another bound to the same value."""
-    for sdt in body.iter(f"{{{W}}}sdt"):
-        pr = sdt.find("w:sdtPr", NS)
-        if pr is None or pr.find("w:group", NS) is not None:
-            continue
-        content = sdt.find("w:sdtContent", NS)
-        if content is not None and content.find(f".//{{{W}}}sdt") is not None:
-            continue
-        yield sdt
+    return _ANSWERS(body)
 
 
 def _pointer_of(sdt: etree._Element, model: PepModel) -> tuple[str | None, str]:
-    pr = sdt.find("w:sdtPr", NS)
-    tag = pr.find("w:tag", NS)
+    pr = sdt.find(_W_SDTPR)
+    tag = pr.find(_W_TAG)
     if tag is not None and model.has(tag.get(f"{{{W}}}val", "")):
         return tag.get(f"{{{W}}}val"), "content-control"
-    binding = pr.find("w:dataBinding", NS)
+    binding = pr.find(_W_DATABINDING)
     if binding is not None:
         pointer = pointer_from_xpath(binding.get(f"{{{W}}}xpath", ""), model)
         if pointer and model.has(pointer):
             return pointer, "data-binding"
     previous = sdt.getprevious()
-    while previous is not None and etree.QName(previous).localname == "bookmarkStart":
+    while previous is not None and previous.tag == _W_BOOKMARKSTART:
         pointer = pointer_from_bookmark(previous.get(f"{{{W}}}name", ""), model)
         if pointer and model.has(pointer):
             return pointer, "data-binding"
@@ -164,12 +168,12 @@ def _raw_value(sdt: etree._Element, f: Field, known: str | None) -> str | None:
 
     An unticked box reads as "No" only when the form was generated knowing a value for it;
     otherwise it is unanswered, since an empty box and "No" look the same."""
-    pr = sdt.find("w:sdtPr", NS)
-    content = sdt.find("w:sdtContent", NS)
+    pr = sdt.find(_W_SDTPR)
+    content = sdt.find(_W_SDTCONTENT)
     text = _text(content) if content is not None else ""
-    checkbox = pr.find("w14:checkbox", NS)
+    checkbox = pr.find(_W14_CHECKBOX)
     if checkbox is not None:
-        checked = checkbox.find("w14:checked", NS)
+        checked = checkbox.find(_W14_CHECKED)
         ticked = checked is not None and checked.get(f"{{{W14}}}val") in ("1", "true")
         if not ticked and checked is not None:
             ticked = False
@@ -178,15 +182,42 @@ def _raw_value(sdt: etree._Element, f: Field, known: str | None) -> str | None:
         if ticked:
             return "☒"
         return "☐" if known else None
-    if pr.find("w:showingPlcHdr", NS) is not None:
+    if pr.find(_W_SHOWINGPLCHDR) is not None:
         return None
     if text.strip() == f"[{f.description or f.title}]":
         return None  # LibreOffice keeps the placeholder text but drops the flag.
-    date = pr.find("w:date", NS)
+    if f.widget == "paragraph" and content is not None:
+        text = _moved_breaks(sdt, content) or text
+    date = pr.find(_W_DATE)
     if date is not None and not text.strip():
         full = date.get(f"{{{W}}}fullDate")
         return full[:10] if full else None
     return text
+
+
+def _moved_breaks(sdt: etree._Element, content: etree._Element) -> str | None:
+    """A multi-line answer whose line breaks LibreOffice 7.4 moved out of the control.
+
+    It writes the breaks (`w:br`) in a run just before the control and leaves each line as its
+    own `w:t`, side by side. The lines are put back with the breaks shared out evenly between
+    them, which is exact when they share evenly (one or two per gap, as people type); None when
+    the control does not look like that."""
+    pieces = [t.text or "" for t in content.iter(f"{{{W}}}t")]
+    if len(pieces) < 2 or content.find(f".//{{{W}}}br") is not None:
+        return None
+    breaks = 0
+    previous = sdt.getprevious()
+    while previous is not None and etree.QName(previous).localname in ("bookmarkStart", "r"):
+        if etree.QName(previous).localname == "r":
+            kids = [etree.QName(k).localname for k in previous if etree.QName(k).localname != "rPr"]
+            if not kids or set(kids) != {"br"}:
+                break
+            breaks += len(kids)
+        previous = previous.getprevious()
+    gaps = len(pieces) - 1
+    if breaks == 0 or breaks % gaps:
+        return None
+    return ("\n" * (breaks // gaps)).join(pieces)
 
 
 def _values_path_norm(path: str) -> str:
@@ -195,18 +226,23 @@ def _values_path_norm(path: str) -> str:
     return path.replace("[1]", "")
 
 
+@lru_cache(maxsize=1 << 15)
 def _values_path(pointer: str) -> str:
     return _values_path_norm(xpath(pointer))
 
 
-def read_controls(package: SafeZip, assembler: Assembler, model: PepModel) -> int:
-    """Feed every answer control to the assembler; the number of controls found."""
-    body = package.xml("word/document.xml")
+def read_controls(
+    package: SafeZip, assembler: Assembler, model: PepModel, body: etree._Element | None = None
+) -> int:
+    """Feed every answer control to the assembler; the number of controls found.
+
+    `body`: `word/document.xml` already parsed (it is parsed once per file)."""
+    body = body if body is not None else package.xml("word/document.xml")
     bound = bound_values(package)
     found = 0
     for sdt in _answer_controls(body):
         pointer, how = _pointer_of(sdt, model)
-        content = sdt.find("w:sdtContent", NS)
+        content = sdt.find(_W_SDTCONTENT)
         if pointer is None:
             text = _text(content) if content is not None else ""
             if text.strip():
@@ -249,16 +285,19 @@ def static_texts(body: etree._Element) -> set[str]:
     return {_norm(t) for t in _outside_controls(body)}
 
 
-def _in_answer(el: etree._Element) -> bool:
-    return any(
-        a.tag == f"{{{W}}}sdt" and a.find("w:sdtPr/w:group", NS) is None for a in el.iterancestors()
-    )
-
-
-def _outside_controls(body: etree._Element) -> Iterator[str]:
-    """Each paragraph's text that is not inside an answer control."""
-    for p in body.iter(f"{{{W}}}p"):
-        text = "".join(t.text or "" for t in p.iter(f"{{{W}}}t") if not _in_answer(t))
+def _outside_controls(
+    body: etree._Element, skip: Set[etree._Element] = frozenset()
+) -> Iterator[str]:
+    """Each paragraph's text that is not inside an answer control (nor in `skip`)."""
+    paragraphs: dict[etree._Element, list[str]] = {}
+    for t in _TEXT_OUTSIDE(body):
+        p = t.getparent().getparent()  # w:t in w:r in w:p, mostly
+        if p is None or p.tag != _P:
+            p = next(t.iterancestors(_P), None)
+        if p is not None and p not in skip:
+            paragraphs.setdefault(p, []).append(t.text or "")
+    for pieces in paragraphs.values():
+        text = "".join(pieces)
         if text.strip():
             yield text
 
@@ -268,14 +307,16 @@ def _norm(text: str) -> str:
 
 
 def unmapped_text(
-    body: etree._Element, known: set[str], child_id: str = "", stand_in: str = ""
+    body: etree._Element,
+    is_printed: Callable[[str], bool],
+    skip: Set[etree._Element] = frozenset(),
 ) -> list[Unmapped]:
     """Paragraph text outside controls that a blank form of this kind does not print.
 
-    `known` comes from a blank form made for a stand-in child ID; the return's own child ID is
-    swapped for it before comparing, since the header line names the child."""
+    `is_printed` says whether a blank form prints a text (`docx_layout.Layout.is_printed`, which
+    knows that the header line names the child and the term)."""
     return [
         Unmapped(text.strip(), "typed outside the form's boxes")
-        for text in _outside_controls(body)
-        if _norm(text.replace(child_id, stand_in) if child_id else text) not in known
+        for text in _outside_controls(body, skip)
+        if not is_printed(text)
     ]

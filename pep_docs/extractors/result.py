@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pep_docs.extractors.coerce import coerce
@@ -80,6 +81,14 @@ class Extraction:
         }
 
 
+# Word's own prompts in an empty control.
+_PROMPTS = frozenset(
+    ("", "click or tap here to enter text.", "choose an item.", "click or tap to enter a date.",
+     "dd/mm/yyyy")
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1 << 14)  # guidance and labels come back in every return
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
@@ -102,8 +111,7 @@ class Assembler:
 
         (A field's title is not in this list: "On track" is both a title and an answer.)"""
         text = _norm(raw).strip("[]")
-        return text in {"", _norm(f.description), "click or tap here to enter text.",
-                        "choose an item.", "click or tap to enter a date.", "dd/mm/yyyy"}  # fmt: skip
+        return text in _PROMPTS or text == _norm(f.description)
 
     def add(self, reading: Reading) -> None:
         if not self.model.has(reading.pointer):

@@ -1,0 +1,110 @@
+"""Text of Word paragraphs and table cells as a person sees it, and label text made comparable.
+
+Runs are joined; a line break (`w:br`, `w:cr`) is a newline, a tab a tab, and paragraphs inside
+one cell are separated by newlines, so multi-paragraph answers keep their breaks. One pass of
+lxml's C iterator per element, no per-run Python beyond the join.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from lxml import etree
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+P, T, BR, CR, TAB = (f"{{{W}}}{t}" for t in ("p", "t", "br", "cr", "tab"))
+TBL, TR, TC, SDT, SDT_CONTENT = (f"{{{W}}}{t}" for t in ("tbl", "tr", "tc", "sdt", "sdtContent"))
+DOCUMENT, BODY = f"{{{W}}}document", f"{{{W}}}body"
+PPR, PSTYLE, VAL = f"{{{W}}}pPr", f"{{{W}}}pStyle", f"{{{W}}}val"
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
+
+
+def paragraph_texts(root: etree._Element) -> dict[etree._Element, str]:
+    """Every paragraph's text, in one pass over the document (for `text_of(el, texts)`)."""
+    texts: dict[etree._Element, str] = {}
+    current = None
+    out: list[str] = []
+    for node in root.iter(T, BR, CR, TAB, P):
+        tag = node.tag
+        if tag == T:
+            out.append(node.text or "")
+        elif tag == P:
+            if current is not None:
+                texts[current] = "".join(out)
+            current, out = node, []
+        elif tag == TAB:
+            out.append("\t")
+        else:
+            out.append("\n")
+    if current is not None:
+        texts[current] = "".join(out)
+    return texts
+
+
+def text_of(el: etree._Element, texts: dict[etree._Element, str] | None = None) -> str:
+    """A paragraph's or a cell's text: breaks as newlines, a newline between paragraphs.
+
+    `texts`: `paragraph_texts` of the document, when many cells of it are read."""
+    if texts is not None:
+        if el.tag == P:
+            return texts.get(el, "").strip("\n")
+        return "\n".join([texts.get(p, "") for p in el.iter(P)]).strip("\n")
+    out: list[str] = []
+    for node in el.iter(T, BR, CR, TAB, P):
+        tag = node.tag
+        if tag == T:
+            out.append(node.text or "")
+        elif tag == P:
+            if out:
+                out.append("\n")
+        elif tag == TAB:
+            out.append("\t")
+        else:
+            out.append("\n")
+    return "".join(out).strip("\n")
+
+
+@lru_cache(maxsize=1 << 16)
+def label_key(text: str) -> str:
+    """Printed text made comparable: one kind of space and quote, no case, no trailing colon."""
+    return _SPACE.sub(" ", text.translate(_QUOTES)).strip().rstrip(":*").strip().casefold()
+
+
+def blocks(parent: etree._Element) -> Iterator[etree._Element]:
+    """Body-level paragraphs and tables in order, looking through block-level content controls.
+
+    `parent` is the `w:document` root, its `w:body` or a control's content."""
+    if parent.tag == DOCUMENT:
+        parent = parent.find(BODY)
+    if parent is None:
+        return
+    for child in parent:
+        tag = child.tag
+        if tag == P or tag == TBL:
+            yield child
+        elif tag == SDT:
+            content = child.find(SDT_CONTENT)
+            if content is not None:
+                yield from blocks(content)
+
+
+_ROWS = etree.XPath("w:tr|w:sdt/w:sdtContent/w:tr", namespaces={"w": W})
+_CELLS = etree.XPath("w:tc|w:sdt/w:sdtContent/w:tc", namespaces={"w": W})
+
+
+def rows(table: etree._Element) -> list[etree._Element]:
+    """A table's rows (also rows a content control wraps)."""
+    return _ROWS(table)
+
+
+def cells(row: etree._Element) -> list[etree._Element]:
+    return _CELLS(row)
+
+
+def style_of(p: etree._Element) -> str:
+    ppr = p.find(PPR)
+    style = ppr.find(PSTYLE) if ppr is not None else None
+    return style.get(VAL, "") if style is not None else ""
