@@ -273,8 +273,10 @@ def describe_failure(kind: str, exc_type: type | None, exc: BaseException | None
     if name == "AbandonedJobError":
         return "the worker stopped while doing this (it was killed or its machine restarted)"
     if name == "JobTimeoutException":
-        limit = getattr(settings, KINDS[kind].timeout_setting)
-        return f"this took longer than the {limit} s allowed"
+        setting = KINDS[kind].timeout_setting
+        limit = getattr(settings, setting)
+        return (f"this took longer than the {limit} s allowed: try again when the service is "
+                f"less busy, or ask whoever runs it to raise PEP_DOCS_{setting}")  # fmt: skip
     if isinstance(exc, PepDocsError):
         return str(exc)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):

@@ -276,6 +276,22 @@ def test_a_worker_killed_mid_job_leaves_nothing_running_for_ever(tmp_path):
         ) in stack.logs()
 
 
+def test_a_job_over_its_time_limit_fails_with_the_limit_as_its_reason(tmp_path):
+    """RQ stops a chunk job at PACK_CHUNK_TIMEOUT; with no retries the pack fails for good,
+    saying why, and its part-made chunk is not kept."""
+    stack = make_stack(tmp_path, "rq", workers=1, PACK_CHUNK_SIZE=5000, PACK_CHUNK_TIMEOUT=1,
+                       RETRIES=0)  # fmt: skip
+    with stack.stack:
+        pack = start_pack(stack, cohort_csv("central-bedfordshire", copies=40))
+        got = stack.until(f"/api/v1/packs/{pack['id']}", ("done", "failed"), timeout=300)
+        assert (got["status"], got["download"]) == ("failed", None), stack.logs()
+        assert got["error"] == (
+            "this took longer than the 1 s allowed: try again when the service is less busy, "
+            "or ask whoever runs it to raise PEP_DOCS_PACK_CHUNK_TIMEOUT"
+        )
+        assert list((tmp_path / "data" / "packs").iterdir()) == []
+
+
 def test_a_full_disk_while_writing_a_pack_fails_it_with_its_reason_and_leaves_no_part(tmp_path):
     """The service runs with a 3 MB file size limit (as a nearly full disk): the pack's chunk
     cannot be written, so the pack fails with a reason a person can act on, and nothing
