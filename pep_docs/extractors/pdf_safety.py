@@ -115,7 +115,7 @@ _SUSPECT = re.compile(
     rb"|Rendition|Names)(?![A-Za-z0-9])|/[^\x00\t\n\x0c\r /\[\]()<>{}%]*#"
 )
 _STREAM = re.compile(rb"\bstream(?:\r\n|\n)")
-_OBJ = re.compile(rb"(?<![0-9])[0-9]+[\x00\t\n\x0c\r ]+[0-9]+[\x00\t\n\x0c\r ]+obj(?![A-Za-z])")
+_OBJ_WORD = re.compile(rb"obj(?![A-Za-z0-9])")
 _STREAM_KEYS = frozenset({"Length", "Filter"})
 
 
@@ -130,7 +130,7 @@ def _quick_inspection(data: bytes, where: str, limits: Limits) -> PdfInspection 
         # An object the table does not list (hidden, or left behind by an update) is never
         # looked at here, but a reader rebuilding a damaged table would find it: full walk.
         in_use = sum(1 for offset, _gen in objects.offsets.values() if offset >= 0)
-        if len(_OBJ.findall(data)) != in_use:
+        if not _lists_every_object(data, in_use):
             return None
         pages = _count_pages(objects)
         if pages is None:
@@ -147,6 +147,15 @@ def _quick_inspection(data: bytes, where: str, limits: Limits) -> PdfInspection 
     except (Unusual, ValueError, IndexError, KeyError, TypeError, RecursionError):
         return None
     return PdfInspection(pages, ())
+
+
+def _lists_every_object(data: bytes, in_use: int) -> bool:
+    """Whether the file spells out ("12 0 obj ... endobj") exactly the objects its table lists:
+    as many "endobj" as entries, and as many "obj" standing alone besides. A chance "obj" in
+    the data only makes a count wrong, which sends the file to the full walk. (A regular
+    expression for the whole "12 0 obj" costs 25 times as much.)"""
+    ends = data.count(b"endobj")
+    return ends == in_use and len(_OBJ_WORD.findall(data)) - ends == in_use
 
 
 def _quick_object(
