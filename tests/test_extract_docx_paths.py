@@ -27,6 +27,7 @@ from pep_docs.extractors import extract
 from pep_docs.forms import prepare
 from pep_docs.schema import get_pointer, load_model
 from tests.conftest import fixture_peps, load
+from tests.exactness import Tally, differences, truth
 from tests.school_fill import (
     libreoffice,
     prepopulated_part,
@@ -35,7 +36,6 @@ from tests.school_fill import (
     strip_controls,
     with_added_rows,
 )
-from tests.test_extract_roundtrip import differences, truth
 
 FIXTURES = fixture_peps()
 PATH3 = ("stripped", "pasted", "lines-as-paragraphs", "stripped-libreoffice", "via-odt")
@@ -90,21 +90,12 @@ def returns(tmp_path_factory) -> dict:
 
 def score(made: dict, kind: str) -> tuple[int, int]:
     """(exact, total) over every fixture; asserts nothing is invented, silent or lost."""
-    exact = total = 0
+    tally = Tally()
     for stem, entry in made.items():
         result = extract(entry["bytes"][kind], where=f"{stem} ({kind})")
-        expected, got = truth(entry["doc"]), truth(result.data)
-        warned = {w.pointer for w in result.warnings}
-        for pointer, value in expected.items():
-            total += 1
-            if got.get(pointer) == value:
-                exact += 1
-            else:  # never silent: a value not read is absent and warned about
-                assert pointer not in got and pointer in warned, (stem, kind, pointer)
-        invented = [p for p in got if p not in expected]
-        assert invented == [], (stem, kind)
+        tally.add(entry["doc"], result, f"{stem} ({kind})")
         assert_nothing_lost(entry["typed"], result, f"{stem} ({kind})")
-    return exact, total
+    return tally.exact, tally.total
 
 
 def beyond_printed_rows(doc: dict) -> set[str]:

@@ -26,8 +26,8 @@ from pep_docs.forms import prepare
 from pep_docs.render import render
 from pep_docs.render.docx import render_docx
 from tests.conftest import fixture_peps, load
+from tests.exactness import Tally, differences, truth
 from tests.school_fill_pdf import fill_as_school
-from tests.test_extract_roundtrip import differences, truth
 
 FIXTURES = fixture_peps()
 NOTE = "Please see the attached letter from CAMHS."
@@ -108,20 +108,10 @@ def fixture_path(stem: str) -> Path:
 
 @pytest.mark.parametrize("kind", ["qpdf", "print"])
 def test_path_5_a_flattened_form_is_read_from_its_layout(returned, kind):
-    total = exact = unticked = 0
+    tally = Tally()
     for stem, files in returned.items():
         result = extract(files[kind])
-        expected = truth(load(fixture_path(stem)))
-        got = truth(result.data)
-        warned = {w.pointer for w in result.warnings}
-        for pointer, value in expected.items():
-            total += 1
-            unticked += value is False
-            if got.get(pointer) == value:
-                exact += 1
-            else:  # never invented, never silent: a value not read is absent and warned about
-                assert pointer not in got and pointer in warned, (stem, pointer)
-        assert set(got) <= set(expected), stem
+        tally.add(load(fixture_path(stem)), result, stem)
         assert {f["how"] for f in result.fields.values()} == {"layout"}, stem
         assert {f["confidence"] for f in result.fields.values()} <= {"medium", "low"}, stem
         # Nothing lost: the note typed below the boxes is kept, with where it was.
@@ -132,8 +122,8 @@ def test_path_5_a_flattened_form_is_read_from_its_layout(returned, kind):
         assert result.form["child_id"] == load(fixture_path(stem))["child_id"]
     # An unticked box (False) and an unanswered one print the same: both are absent and warned
     # about. Every value a page can show comes back exactly.
-    assert exact == total - unticked, (exact, total, unticked)
-    assert exact / total >= 0.98, (exact, total)
+    assert tally.exact == tally.total - tally.unticked, tally
+    assert tally.share >= 0.98, tally
 
 
 def test_path_5_an_empty_tick_box_is_not_read_as_no(returned):
@@ -167,20 +157,10 @@ def word_exports(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_path_5_a_pdf_exported_from_the_word_form_is_read_by_its_labels(word_exports):
-    total = exact = unticked = 0
+    tally = Tally()
     for stem, exported in word_exports.items():
         result = extract(exported)
-        expected = truth(load(fixture_path(stem)))
-        got = truth(result.data)
-        warned = {w.pointer for w in result.warnings}
-        for pointer, value in expected.items():
-            total += 1
-            unticked += value is False
-            if got.get(pointer) == value:
-                exact += 1
-            else:  # never invented, never silent
-                assert pointer not in got and pointer in warned, (stem, pointer, got.get(pointer))
-        assert set(got) <= set(expected), stem
+        tally.add(load(fixture_path(stem)), result, stem)
         assert {f["how"] for f in result.fields.values()} == {"layout"}, stem
         # Nothing lost: every piece of text is the form's own or read into a field.
         assert result.unmapped == [], stem
@@ -192,8 +172,8 @@ def test_path_5_a_pdf_exported_from_the_word_form_is_read_by_its_labels(word_exp
             doc["term"],
         )
     # As on a print, an unticked box (☐) is also what an unanswered one shows.
-    assert exact / total >= 0.98, (exact, total)
-    assert exact / (total - unticked) >= 0.99, (exact, total, unticked)
+    assert tally.share >= 0.98, tally
+    assert tally.exact == tally.total - tally.unticked, tally
 
 
 def test_path_5_a_blank_form_printed_gives_no_answers_and_loses_nothing(tmp_path):
