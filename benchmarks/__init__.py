@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pep_docs.forms import FormSpec, prepare
@@ -21,3 +24,14 @@ def fixture_specs() -> list[FormSpec]:
         )
         for i, p in enumerate(paths)
     ]
+
+
+def ms_per_file(read: Callable[[bytes], object], files: list[bytes], rounds: int) -> float:
+    """Median over `rounds` of the mean milliseconds `read` takes per file."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for data in files:
+            read(data)
+        times.append((time.perf_counter() - start) * 1000 / len(files))
+    return statistics.median(times)

@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import docx
 from docx.oxml.ns import qn
 from docx.table import Table
 
-from benchmarks import PEPS
+from benchmarks import PEPS, ms_per_file
 from pep_docs.extractors import extract
 
 
@@ -46,17 +44,6 @@ def naive_read(data: bytes) -> list[str]:
         for row in Table(tbl, document).rows
         for cell in row.cells
     ]
-
-
-def _ms(read: Callable[[bytes], object], files: list[bytes], rounds: int) -> float:
-    """Median over rounds of the mean ms per file."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for data in files:
-            read(data)
-        times.append((time.perf_counter() - start) / len(files))
-    return statistics.median(times) * 1000
 
 
 def returned_files(libreoffice: bool) -> dict[str, list[bytes]]:
@@ -120,8 +107,8 @@ def main() -> None:
     print(f"Returned Word forms: {n} fixture PEPs per path, filled as a school does")
     print(f"  {'path':28} {'naive':>9} {'pep-docs':>9}  ratio")
     for label, group in files.items():
-        naive = _ms(naive_read, group, args.rounds)
-        ours = _ms(extract, group, args.rounds)
+        naive = ms_per_file(naive_read, group, args.rounds)
+        ours = ms_per_file(extract, group, args.rounds)
         print(f"  {label:28} {naive:6.1f} ms {ours:6.1f} ms  x{naive / ours:.1f}")
     print(f"  first use (all blank forms learned, all files read once): {first_s:.1f} s")
 

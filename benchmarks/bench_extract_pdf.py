@@ -20,29 +20,17 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pdfplumber
 from pypdf import PdfReader
 
-from benchmarks import fixture_specs
+from benchmarks import fixture_specs, ms_per_file
 from pep_docs.extractors import extract
 from pep_docs.extractors.pdf import read_pdf
 from pep_docs.extractors.pdf_fields import read_pdf_fields
 from pep_docs.extractors.pdf_page import read_pages
 from pep_docs.render import render
-
-
-def _ms(read: Callable[[bytes], object], files: list[bytes], rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for data in files:
-            read(data)
-        times.append((time.perf_counter() - start) * 1000 / len(files))
-    return statistics.median(times)
 
 
 def naive_fields(data: bytes) -> object:
@@ -101,9 +89,9 @@ def main(argv: list[str] | None = None) -> None:
         read_pdf(data, "warm-up")  # the blank forms' models, once per authority and phase
     print(f"Returned PDF forms: {len(files['filled'])} fixture PEPs, {pages:.1f} pages on average")
 
-    naive = _ms(naive_fields, files["filled"], args.rounds)
-    ours = _ms(lambda d: read_pdf_fields(d, "bench"), files["filled"], args.rounds)
-    whole = _ms(extract, files["filled"], 1)
+    naive = ms_per_file(naive_fields, files["filled"], args.rounds)
+    ours = ms_per_file(lambda d: read_pdf_fields(d, "bench"), files["filled"], args.rounds)
+    whole = ms_per_file(extract, files["filled"], 1)
     print("  path 4, fillable PDF filled in a reader")
     print(f"    naive: pypdf get_fields           {naive:8.2f} ms per document")
     print(
@@ -119,10 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     for kind, title in kinds:
         if not files[kind]:
             continue
-        naive = _ms(naive_words, files[kind], 1)  # one round: it is slow and steady
-        words = _ms(read_pages, files[kind], args.rounds)
-        reading = _ms(lambda d: read_pdf(d, "bench"), files[kind], args.rounds)
-        whole = _ms(extract, files[kind], 1)
+        naive = ms_per_file(naive_words, files[kind], 1)  # one round: it is slow and steady
+        words = ms_per_file(read_pages, files[kind], args.rounds)
+        reading = ms_per_file(lambda d: read_pdf(d, "bench"), files[kind], args.rounds)
+        whole = ms_per_file(extract, files[kind], 1)
         print(f"  path 5, flattened PDF ({title})")
         print(f"    naive: pdfplumber extract_words   {naive:8.2f} ms per document")
         print(
