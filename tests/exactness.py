@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pep_docs.schema import iter_values
@@ -46,3 +48,17 @@ class Tally:
     @property
     def share(self) -> float:
         return self.exact / self.total
+
+
+def checked(*sources: Path) -> list[dict]:
+    """`pep-docs check --format json` of each source, without its file name (to compare)."""
+    from tests.test_cli_schema import run
+
+    outputs = []
+    for source in sources:
+        result = run("check", str(source), "--format", "json")
+        assert result.returncode == 0, result.stderr
+        payload = json.loads(result.stdout)
+        payload.pop("file", None)
+        outputs.append(payload)
+    return outputs

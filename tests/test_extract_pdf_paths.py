@@ -12,7 +12,6 @@ Word form exported to PDF by a real LibreOffice (other geometry, no fields): rea
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -26,7 +25,7 @@ from pep_docs.forms import prepare
 from pep_docs.render import render
 from pep_docs.render.docx import render_docx
 from tests.conftest import fixture_peps, load
-from tests.exactness import Tally, differences, truth
+from tests.exactness import Tally, checked, differences, truth
 from tests.school_fill_pdf import fill_as_school
 
 FIXTURES = fixture_peps()
@@ -251,16 +250,8 @@ def test_path_5_text_a_reader_drew_past_its_box_is_never_given_to_a_field(tmp_pa
 
 
 def test_check_gives_the_same_result_on_a_printed_form_as_on_its_json(returned):
-    from tests.test_cli_schema import run
-
     stem = "cb-weak-late-return"
-    outputs = []
-    for source in (fixture_path(stem), returned[stem]["print"], returned[stem]["qpdf"]):
-        result = run("check", str(source), "--format", "json")
-        assert result.returncode == 0, result.stderr
-        payload = json.loads(result.stdout)
-        payload.pop("file", None)
-        outputs.append(payload)
+    outputs = checked(fixture_path(stem), returned[stem]["print"], returned[stem]["qpdf"])
     assert outputs[0]["rating"] == "Satisfactory"
     assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
 

@@ -18,7 +18,7 @@ from pep_docs.extractors import extract
 from pep_docs.forms import prepare
 from pep_docs.render import render
 from tests.conftest import PEPS, fixture_peps, load
-from tests.exactness import Tally, differences
+from tests.exactness import Tally, checked, differences
 from tests.test_cli_schema import run
 
 FIXTURES = fixture_peps()
@@ -83,13 +83,7 @@ def test_libreoffice_drops_the_tags_and_pep_docs_still_reads_99_percent(libreoff
 
 def test_check_gives_the_same_result_on_json_docx_and_pdf(forms):
     stem = "cb-weak-late-return"
-    outputs = []
-    for source in (PEPS / f"{stem}.json", forms[(stem, "docx")], forms[(stem, "pdf")]):
-        result = run("check", str(source), "--format", "json")
-        assert result.returncode == 0, result.stderr
-        payload = json.loads(result.stdout)
-        payload.pop("file", None)
-        outputs.append(payload)
+    outputs = checked(PEPS / f"{stem}.json", forms[(stem, "docx")], forms[(stem, "pdf")])
     assert outputs[0]["rating"] == "Satisfactory"
     assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
 

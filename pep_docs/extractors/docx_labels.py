@@ -133,6 +133,14 @@ class _Matcher:
 
     # -- where -------------------------------------------------------------------------------
 
+    def read_document(self, body: etree._Element) -> None:
+        """Every table and paragraph of the document, in order."""
+        for block in blocks(body):
+            if block.tag == TBL:
+                self.table(block)
+            else:
+                self.paragraph(block)
+
     def where(self, row: int | None = None) -> str:
         at = f"the table under '{self.title}'" if row is not None else f"after '{self.title}'"
         return f"{at}, row {row + 1}" if row is not None else at
@@ -334,11 +342,7 @@ def read_by_layout(
     """Feed every answer found by label and position to the assembler; tables matched."""
     matcher = _Matcher(layout, assembler.model, assembler, child_id)
     matcher.texts = paragraph_texts(body)
-    for block in blocks(body):
-        if block.tag == TBL:
-            matcher.table(block)
-        else:
-            matcher.paragraph(block)
+    matcher.read_document(body)
     return matcher.matched
 
 
@@ -348,11 +352,7 @@ def read_added_rows(
     """Rows a school added to a form that still has its controls (Word's Tab in the last cell
     makes a row with none): read by position. The paragraphs read, to leave out of unmapped."""
     matcher = _Matcher(layout, assembler.model, assembler, "", plain_rows_only=True)
-    for block in blocks(body):
-        if block.tag == TBL:
-            matcher.table(block)
-        else:
-            matcher.paragraph(block)
+    matcher.read_document(body)
     return matcher.consumed
 
 
