@@ -95,9 +95,7 @@ def naive_render(spec: FormSpec) -> bytes:
             common = dict(name=w.pointer, tooltip=_latin1(w.tooltip), x=w.x, y=w.y, borderWidth=0)
             if w.hidden:
                 continue
-            if w.field.widget == "tickbox":
-                form.checkbox(checked=value == "Yes", size=w.w, **common)
-            elif w.field.widget == "choice":
+            if w.field.widget == "choice":
                 options = [(_latin1(label), v) for v, label in w.field.choices]
                 # reportlab's choice() fails on an empty value, so blank ones get the first option.
                 form.choice(

@@ -7,7 +7,7 @@ dotted path (`child.first_name`, also `/child/first_name`) or by the label the f
 accepted names are derived from the schema, so a new prepopulated field is a new column.
 
 `read_cohort()` streams the rows: each becomes a partial PEP document (only the cells that have a
-value), typed as the schema says (dates, numbers, choices by label or value, ticks) with the
+value), typed as the schema says (dates, numbers, choices by label or value, Yes / No) with the
 same coercions as returned forms, and checked with `validate(partial=True)`. A row with
 problems carries them as `DocumentError`s saying file, row, column and what to do; the other
 rows are unaffected. Problems with the file itself (unreadable, unknown or repeated column, no

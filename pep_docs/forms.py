@@ -111,7 +111,8 @@ class FormSpec:
         return get_pointer(self.data, pointer)
 
     def display(self, f: Field, pointer: str) -> str:
-        """A value as printed on the form: enum labels, dd/mm/yyyy dates, ticks; '' if none."""
+        """A value as printed on the form: choice labels (Yes or No for a boolean), dd/mm/yyyy
+        dates; '' if none."""
         return display_value(f, self.value(pointer))
 
     def row_count(self, table: Table) -> int:
@@ -128,9 +129,7 @@ def display_value(f: Field, value: Any) -> str:
         y, m, d = value.split("-")
         return f"{d}/{m}/{y}"
     if f.widget == "choice":
-        return f.label_for(str(value))
-    if f.widget == "tickbox":
-        return "Yes" if value else "No"
+        return f.label_for(value)
     if f.type in ("number", "integer") and isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -36,7 +36,10 @@ SCHEMA_DIR = _schema_dir()
 PEP_SCHEMA_PATH = SCHEMA_DIR / "pep.schema.json"
 
 PHASES = ("early_years", "school_age", "post_16")
-LEAF_WIDGETS = ("line", "paragraph", "date", "time", "number", "choice", "tickbox")
+LEAF_WIDGETS = ("line", "paragraph", "date", "time", "number", "choice")
+# A yes/no question is a choice between two labels rather than one tick box: on paper an
+# unticked box looks the same as an unanswered one, a printed "No" does not.
+YES_NO = (("true", "Yes"), ("false", "No"))
 # The keys of the `x-qa` annotation (README, "QA roles"): `role` names the node for
 # QA code (unique in the schema), `need` lists the target areas it is evidence of need for,
 # `carry` keeps its prepopulated values in next term's PEP, `next_term` maps this term's value
@@ -77,9 +80,16 @@ class Field:
     def section(self) -> str:
         return self.pointer.split("/")[1]
 
-    def label_for(self, value: str) -> str:
-        """The human label of an enum value (the value itself when it has none)."""
-        return dict(self.choices).get(value, value)
+    def choice_value(self, value: Any) -> str:
+        """A value as its choice is keyed: a boolean as "true" or "false" (as XML stores it)."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def label_for(self, value: Any) -> str:
+        """The human label of a choice (the value itself when it has none)."""
+        key = self.choice_value(value)
+        return dict(self.choices).get(key, key)
 
 
 @dataclass(frozen=True)
@@ -254,7 +264,10 @@ class PepModel:
         hints = sub.get("x-form", {})
         by, pre = self._inherit(hints, by, pre)
         labels = hints.get("labels", {})
-        choices = tuple((v, labels.get(v, v)) for v in sub.get("enum", ()))
+        if sub.get("type") == "boolean" and hints.get("widget") == "choice":
+            choices = tuple((v, labels.get(v, shown)) for v, shown in YES_NO)
+        else:
+            choices = tuple((v, labels.get(v, v)) for v in sub.get("enum", ()))
         return Field(
             pointer=pointer,
             title=sub.get("title", ""),

@@ -56,7 +56,7 @@ def _expected(field: Field | None) -> str:
     if field.type == "number":
         return "a number"
     if field.type == "boolean":
-        return "ticked or not ticked"
+        return "Yes or No"
     return "text"
 
 

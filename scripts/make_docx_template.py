@@ -327,7 +327,7 @@ FOOTER = (
 INTRO = (
     "Complete every box that applies. Grey text [in square brackets] is guidance: it goes when "
     "you type. "
-    "Choose from the lists, pick dates from the calendar and tick the boxes; please do not copy "
+    "Choose from the lists (Yes or No too) and pick dates from the calendar; please do not copy "
     "the form into a new document, so that the Virtual School can read your answers."
 )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ def differences(expected: dict, got: dict) -> dict:
 
 @dataclass
 class Tally:
-    """Values read exactly, over all the files added; `unticked` counts the truth's `False`s.
+    """Values read exactly, over all the files added; `missed` counts the others by pointer.
 
     `add` asserts the rule every path keeps: a value not read exactly is absent and warned about
     at its pointer (never silent), and nothing is read that the truth does not have (never
@@ -31,23 +32,19 @@ class Tally:
 
     exact: int = 0
     total: int = 0
-    unticked: int = 0
+    missed: Counter = field(default_factory=Counter)
 
     def add(self, doc: dict, result: Any, where: str) -> None:
         expected, got = truth(doc), truth(result.data)
         warned = {w.pointer for w in result.warnings}
         for pointer, value in expected.items():
             self.total += 1
-            self.unticked += value is False
             if got.get(pointer) == value:
                 self.exact += 1
             else:
+                self.missed[pointer] += 1
                 assert pointer not in got and pointer in warned, (where, pointer, got.get(pointer))
         assert [p for p in got if p not in expected] == [], where
-
-    @property
-    def share(self) -> float:
-        return self.exact / self.total
 
 
 def checked(*sources: Path) -> list[dict]:

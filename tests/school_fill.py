@@ -2,7 +2,7 @@
 
 - `school_form(doc)`: the form a Virtual School sends (only the prepopulated part of a fixture
   PEP printed), then filled in as a designated teacher does in Word: `fill` sets each content
-  control as Word would (text, lines, dates typed in the UK ways people type them, ticks, choices
+  control as Word would (text, lines, dates typed in the UK ways people type them, choices
   by their label) and writes the value back into the form's data part, as Word does for bound
   controls. Records beyond the printed rows go into rows the school adds at the end of the table
   (Word's Tab in the last cell: plain cells, no content controls).
@@ -38,8 +38,7 @@ from pep_docs.schema import (
 )
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
-NS = {"w": W, "w14": W14}
+NS = {"w": W}
 IDENTITY_KEYS = ("authority", "phase", "term", "child_id", "$schema")
 MONTHS = "January February March April May June July August September October November December"
 
@@ -62,8 +61,6 @@ def prepopulated_part(doc: dict, model: PepModel | None = None) -> dict:
 
 def typed(f: Field, value: Any, n: int) -> str:
     """What a person types for a value; `n` picks among the ways people write dates."""
-    if f.widget == "tickbox":
-        return "☒" if value else "☐"
     if f.widget == "date":
         y, m, d = (int(p) for p in str(value).split("-"))
         month = MONTHS.split()[m - 1]
@@ -80,9 +77,9 @@ def typed(f: Field, value: Any, n: int) -> str:
 
 
 def _stored(f: Field, value: Any) -> str:
-    if f.widget == "tickbox":
-        return "true" if value else "false"
-    if f.widget in ("date", "choice"):
+    if f.widget == "choice":
+        return f.choice_value(value)
+    if f.widget == "date":
         return str(value)
     return display_value(f, value)
 
@@ -104,11 +101,6 @@ def _set_control(sdt: etree._Element, f: Field, text: str, value: Any) -> None:
     content = sdt.find("w:sdtContent", NS)
     for flag in pr.findall("w:showingPlcHdr", NS):
         pr.remove(flag)
-    checkbox = pr.find("w14:checkbox", NS)
-    if checkbox is not None:
-        checkbox.find("w14:checked", NS).set(q("w14:val"), "1" if value else "0")
-        content.find(".//w:t", NS).text = text
-        return
     date = pr.find("w:date", NS)
     if date is not None:
         date.set(q("w:fullDate"), f"{value}T00:00:00Z")
@@ -187,8 +179,7 @@ def fill(docx: bytes, doc: dict, model: PepModel | None = None) -> tuple[bytes, 
             if not _get_bound(values, pointer):  # the form was sent without it
                 _set_control(sdt, f, text, value)
                 _set_bound(values, pointer, _stored(f, value))
-                if f.widget != "tickbox" or value:
-                    school[pointer] = text
+                school[pointer] = text
             continue
         table, index, column = pointer.rsplit("/", 2)
         extra.setdefault(table, {}).setdefault(int(index), {})[column] = text

@@ -2,11 +2,11 @@
 
 `fill_as_school(form, doc)` takes the fillable form of `doc` (pep-docs renders it with the
 authority's prepopulated values) and types the school's answers again the way people and PDF
-readers do: UK dates as 12.3.26 or 12th Mar 2026, percentages as "92%", choices by their label,
-ticks as check box states, multi-line text kept. Each retyped field gets a `/V` and a fresh
-appearance stream (the reader's drawing, with the form's own font), so that a flattened copy
-shows what was typed. `preview` breaks check boxes the way macOS Preview saves them: the state
-stays on the widget (`/AS /Yes`) and `/V` is gone. `note` adds text typed outside every box.
+readers do: UK dates as 12.3.26 or 12th Mar 2026, percentages as "92%", choices by their export
+value (as Acrobat saves a combo box) or by their label (as macOS Preview does), one then the
+other, multi-line text kept. Each retyped field gets a `/V` and a fresh appearance stream (the
+reader's drawing, with the form's own font, showing the choice's label), so that a flattened
+copy shows what was typed. `note` adds text typed outside every box.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def school_text(f: Field, value: Any, n: int) -> str:
     if f.unit == "%" and f.type in ("number", "integer"):
         return f"{display_value(f, value)}%"
     if f.widget == "choice":
-        return f.label_for(str(value))
+        return f.choice_value(value) if n % 2 else f.label_for(value)
     return display_value(f, value)
 
 
@@ -59,14 +59,13 @@ def _cells(model) -> set[str]:
     }
 
 
-def fill_as_school(form: bytes, doc: dict, *, preview: bool = False, note: str = "") -> bytes:
+def fill_as_school(form: bytes, doc: dict, *, note: str = "") -> bytes:
     model = load_model()
     theme = Theme.of(load_profile(doc["authority"]))
     cells = _cells(model)
     values = dict(_flat(doc))
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(form)))
     counts: dict[str, int] = {}
-    broken = 0
     for page in writer.pages:
         for ref in page.get("/Annots") or []:
             annot = ref.get_object()
@@ -77,22 +76,14 @@ def fill_as_school(form: bytes, doc: dict, *, preview: bool = False, note: str =
             if not isinstance(f, Field) or f.hidden:
                 continue
             value = values[name]
-            if f.widget == "tickbox":
-                state = NameObject("/Yes" if value else "/Off")
-                annot[NameObject("/AS")] = state
-                if preview and value and broken < 2:
-                    annot.pop("/V", None)
-                    broken += 1
-                else:
-                    annot[NameObject("/V")] = state
-                continue
             n = counts[f.widget] = counts.get(f.widget, -1) + 1
             typed = school_text(f, value, n)
             annot[NameObject("/V")] = TextStringObject(typed)
             x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
             pattern = _pattern(name)
             spot = PlacedWidget(f, name, 0, 0, x2 - x1, y2 - y1, "", None, pattern in cells)
-            body, _size = TextSlot(spot, 0).appearance(theme.regular, typed)
+            shown = f.label_for(typed) if f.widget == "choice" else typed  # what a reader draws
+            body, _size = TextSlot(spot, 0).appearance(theme.regular, shown)
             ops = body.split(b"stream\n", 1)[1].rsplit(b"\nendstream", 1)[0]
             annot["/AP"]["/N"].get_object().set_data(ops)
     if note:

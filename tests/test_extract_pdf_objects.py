@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from pep_docs.extractors.pdf_objects import PdfObjects, Unusual, read_fields
 from pep_docs.forms import prepare
 from pep_docs.render import render
+from pep_docs.render.pdf import CATALOG, INFO
 from tests.conftest import fixture_peps, load
 
 
@@ -40,8 +41,10 @@ def _update(data: bytes, body: bytes) -> bytes:
         number,
         xref - len(body) - 8 - len(b"%d" % number) - 7,
     )
-    out += b"trailer\n<</Size %d /Root 16 0 R /Info 20 0 R /Prev %d>>\n" % (
+    out += b"trailer\n<</Size %d /Root %d 0 R /Info %d 0 R /Prev %d>>\n" % (
         len(objects.offsets),
+        CATALOG,
+        INFO,
         previous,
     )
     out += b"startxref\n%d\n%%%%EOF\n" % xref

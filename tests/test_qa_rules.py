@@ -21,7 +21,7 @@ def test_answers_that_say_nothing_do_not_count():
     assert answer_problem("Reads well.", min_words=8) == "has 2 words (at least 8 needed)"
     assert answer_problem(0) is None  # no suspensions is an answer
     assert answer_problem("none", free_text=False) is None  # SEND status "none" is a choice
-    assert answer_problem(False, must_be_true=True) == "is not ticked"
+    assert answer_problem(False, must_be_true=True) == "is not answered Yes"
 
 
 def test_missing_child_voice_is_said_in_peterboroughs_words():
@@ -95,7 +95,7 @@ def test_school_change_needs_the_virtual_school_head_ticked():
     outcome = _outcome(doc, "school-change-planning")
     assert outcome.summary == (
         "Education setting, School change planning: 'Discussed with the Virtual School Head' "
-        "is not ticked"
+        "is not answered Yes"
     )
 
 

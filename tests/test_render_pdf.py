@@ -167,13 +167,14 @@ def test_every_field_of_the_phase_is_on_the_form_with_the_table_rows(rendered, b
 
 
 def _expected_value(spec: FormSpec, pointer: str, value: object) -> object:
-    """The documented mapping: text as stored, enum values, dd/mm/yyyy dates, /Yes or /Off."""
+    """The documented mapping: text as stored, choice values (`true` or `false` for a yes/no
+    question), dd/mm/yyyy dates."""
     field = spec.model.node(pointer)
     assert isinstance(field, Field)
-    if field.widget == "tickbox":
-        return "/Yes" if value else "/Off"
     if field.widget in ("date", "number"):
         return spec.display(field, pointer)
+    if field.type == "boolean":
+        return {True: "true", False: "false"}[value]
     return str(value)
 
 
@@ -214,8 +215,8 @@ def test_flattened_text_shows_every_prepopulated_value(rendered: list[Rendered])
         text = _normal(r.flat_text)
         for pointer, _ in iter_values(r.spec.data):
             field = r.spec.model.node(pointer)
-            if field.hidden or field.widget == "tickbox":
-                continue  # hidden identity fields: in the metadata; ticks are drawn, not text
+            if field.hidden:
+                continue  # hidden identity fields: in the metadata
             shown = _normal(r.spec.display(field, pointer))
             assert shown in text, (r.name, pointer, shown)
 
@@ -241,19 +242,23 @@ def test_a_value_longer_than_its_box_is_stored_whole(tmp_path: Path) -> None:
     assert _normal(views) in _normal(r.flat_text)
 
 
-def test_check_boxes_use_yes_and_off(rendered: list[Rendered]) -> None:
-    seen = set()
+def test_yes_no_questions_are_combo_boxes_that_print_yes_or_no(rendered: list[Rendered]) -> None:
+    """A boolean is a Yes / No choice, not a check box: on paper a No shows, an empty box is
+    unanswered (an unticked box would look the same as an unanswered one). That the label is
+    drawn is `test_flattened_text_shows_every_prepopulated_value`."""
+    seen: dict[object, set[str]] = {}
     for r in rendered:
         for page in r.reader.pages:
             for ref in page.get("/Annots", []):
                 annot = ref.get_object()
-                if annot.get("/FT") != "/Btn":
+                assert annot.get("/FT") != "/Btn"
+                field = r.spec.model.node(annot["/T"])
+                if field.type != "boolean":
                     continue
-                value = annot.get("/V")
-                assert annot["/AS"] == (value or "/Off")
-                assert set(annot["/AP"]["/N"].keys()) == {"/Yes", "/Off"}
-                seen.add(value)
-    assert seen == {"/Yes", "/Off", None}
+                assert annot["/FT"] == "/Ch"
+                assert [list(o) for o in annot["/Opt"]] == [["true", "Yes"], ["false", "No"]]
+                seen.setdefault(annot.get("/V"), set()).add(str(annot["/T"]))
+    assert set(seen) == {"true", "false", None}
 
 
 def test_choices_export_enum_values_and_show_labels(rendered: list[Rendered]) -> None:

@@ -22,12 +22,11 @@ from pep_docs.extractors.docx_text import text_of
 from pep_docs.extractors.result import Assembler, Reading, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.forms import IDENTITY_NS
-from pep_docs.render.docx_sdt import BOOKMARK_MAX, VALUES_NS, VALUES_PREFIX, bookmark_name, xpath
+from pep_docs.render.docx_sdt import BOOKMARK_MAX, VALUES_NS, VALUES_PREFIX, bookmark_name
 from pep_docs.schema import Field, PepModel, Table, load_model
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
-NS = {"w": W, "w14": W14}
+NS = {"w": W}
 _DIGITS = re.compile(r"\d+")
 # Child tags in Clark notation: lxml finds these in C (a prefixed path goes through Python).
 _W_DATABINDING = f"{{{W}}}dataBinding"
@@ -37,8 +36,6 @@ _W_SDTCONTENT = f"{{{W}}}sdtContent"
 _W_SDTPR = f"{{{W}}}sdtPr"
 _W_SHOWINGPLCHDR = f"{{{W}}}showingPlcHdr"
 _W_TAG = f"{{{W}}}tag"
-_W14_CHECKBOX = f"{{{W14}}}checkbox"
-_W14_CHECKED = f"{{{W14}}}checked"
 
 
 def pointer_from_xpath(xpath: str, model: PepModel | None = None) -> str | None:
@@ -163,25 +160,11 @@ def bound_values(package: SafeZip) -> dict[str, str]:
     return {}
 
 
-def _raw_value(sdt: etree._Element, f: Field, known: str | None) -> str | None:
-    """What the control holds, or None when it still shows its placeholder.
-
-    An unticked box reads as "No" only when the form was generated knowing a value for it;
-    otherwise it is unanswered, since an empty box and "No" look the same."""
+def _raw_value(sdt: etree._Element, f: Field) -> str | None:
+    """What the control holds, or None when it still shows its placeholder."""
     pr = sdt.find(_W_SDTPR)
     content = sdt.find(_W_SDTCONTENT)
     text = _text(content) if content is not None else ""
-    checkbox = pr.find(_W14_CHECKBOX)
-    if checkbox is not None:
-        checked = checkbox.find(_W14_CHECKED)
-        ticked = checked is not None and checked.get(f"{{{W14}}}val") in ("1", "true")
-        if not ticked and checked is not None:
-            ticked = False
-        elif checked is None:
-            ticked = text.strip() in ("☒", "☑", "X", "x")
-        if ticked:
-            return "☒"
-        return "☐" if known else None
     if pr.find(_W_SHOWINGPLCHDR) is not None:
         return None
     if text.strip() == f"[{f.description or f.title}]":
@@ -226,11 +209,6 @@ def _values_path_norm(path: str) -> str:
     return path.replace("[1]", "")
 
 
-@lru_cache(maxsize=1 << 15)
-def _values_path(pointer: str) -> str:
-    return _values_path_norm(xpath(pointer))
-
-
 def read_controls(
     package: SafeZip, assembler: Assembler, model: PepModel, body: etree._Element | None = None
 ) -> int:
@@ -252,13 +230,7 @@ def read_controls(
         f = model.node(pointer)
         if not isinstance(f, Field):
             continue
-        raw = _raw_value(sdt, f, bound.get(_values_path(pointer)))
-        if raw is None and not bound and f.widget == "tickbox":
-            assembler.warn(
-                pointer,
-                "the box is not ticked, but whether that means 'No' cannot be told from this "
-                "file (another word processor removed the form's data part): check it by hand",
-            )
+        raw = _raw_value(sdt, f)
         if raw is not None and raw.strip():
             assembler.add(Reading(pointer, raw, how, where=f"control {pointer}"))
     _warn_unread(bound, assembler)

@@ -50,7 +50,6 @@ _FILLS = etree.XPath("//w:tcPr/w:shd/@w:fill", namespaces={"w": W})
 _CHILD_ID = re.compile(r"Child ID\s+(\S+)")
 _TERM = re.compile(r"\b(Autumn|Spring|Summer) term (\d{4})\b", re.I)
 _FORM_ID = re.compile(r"\bForm ([0-9a-fA-F]{8}-[0-9a-fA-F-]{27})\b")
-TICKED, UNTICKED = "☒☑✓✔", "☐"
 
 
 # -- identity ----------------------------------------------------------------------------------
@@ -234,13 +233,6 @@ class _Matcher:
         if raw is None:
             return
         pointer = pattern.replace("*", str(index), 1)
-        if f.widget == "tickbox" and raw == "":
-            self.assembler.warn(
-                pointer,
-                "the box is not ticked, but whether that means 'No' cannot be told from this "
-                "copy of the form (its boxes were lost): check it by hand",
-            )
-            return
         if raw.strip():
             self.assembler.add(Reading(pointer, raw, "layout", where=where))
 
@@ -284,7 +276,7 @@ class _Matcher:
                 else:
                     found.append((pattern, text))
             if any(self._answered(pattern, text) for pattern, text in found):
-                for pattern, text in found:  # an empty row, unticked boxes and all, is no record
+                for pattern, text in found:  # an empty row is no record
                     self.read(pattern, n, text, where)
             if self.plain_rows_only:
                 self.consumed.update(tr.iter(f"{{{W}}}p"))
@@ -318,8 +310,7 @@ def _placeholders(model: PepModel) -> frozenset[str]:
 
 
 def _answer(f: Field, text: str) -> str | None:
-    """What a cell holds for a field: None for its placeholder left as printed; for a tick box
-    '☒' when ticked and '' when unticked."""
+    """What a cell holds for a field: None for its placeholder left as printed."""
     shown = _placeholder(f)
     stripped = text.strip()
     if not stripped:
@@ -328,11 +319,6 @@ def _answer(f: Field, text: str) -> str | None:
         return None
     if stripped.startswith(shown):  # typed after the guidance, which did not go away
         stripped = stripped[len(shown) :].strip()
-    if f.widget == "tickbox":
-        if stripped in TICKED:
-            return "☒"
-        if stripped in ("", UNTICKED):
-            return ""
     return stripped
 
 

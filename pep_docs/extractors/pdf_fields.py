@@ -79,23 +79,10 @@ def field_values(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, str
     reader = open_pdf(data, where)
     try:
         fields = reader.get_fields() or {}
-        values = {name: _pypdf_value(f) for name, f in fields.items()}
+        values = {name: f.get("/V") for name, f in fields.items()}
     except (PdfReadError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise FormReadError(f"the PDF's form fields are damaged ({exc})", where=where) from exc
     return values, read_identity(reader)
-
-
-def _pypdf_value(f: Any) -> Any:
-    value = f.get("/V")
-    if value is None and f.get("/FT") == "/Btn":
-        # A check box that lost its /V (macOS Preview): the state its widgets show.
-        field = f.indirect_reference.get_object() if f.indirect_reference else {}
-        kids = field.get("/Kids") or [field]
-        for kid in kids:
-            state = kid.get_object().get("/AS")
-            if state is not None and state != "/Off":
-                return state
-    return value
 
 
 def read_pdf_fields(data: bytes, where: str) -> Extraction | None:

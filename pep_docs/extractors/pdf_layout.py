@@ -59,7 +59,6 @@ class Slot:
     rel_top: float
     h: float
     label: int | None  # index of the run it hangs from in the block; None: the block's anchor
-    tick: bool
     grows: bool  # a paragraph box that a long prefilled value makes taller
 
     @property
@@ -131,20 +130,15 @@ def form_model(authority: str, phase: str) -> FormModel:
 
 
 def _slot(w: PlacedWidget, runs: list[Run]) -> Slot:
-    tick = w.field.widget == "tickbox"
-    label = None
-    if tick:  # the label is beside the box: its first line
-        beside = [i for i, r in enumerate(runs) if abs(r.x0 - (w.x + w.w + 5)) < 0.5]
-        label = beside[0] if beside else None
-    else:  # the nearest run above the box, in its column
-        above = [
-            i
-            for i, r in enumerate(runs)
-            if r.rel_y <= w.y and w.x - 0.5 <= r.x0 < w.x + w.w and r.size < 10
-        ]
-        label = max(above, key=lambda i: runs[i].rel_y) if above else None
+    # The label is the nearest run above the box, in its column.
+    above = [
+        i
+        for i, r in enumerate(runs)
+        if r.rel_y <= w.y and w.x - 0.5 <= r.x0 < w.x + w.w and r.size < 10
+    ]
+    label = max(above, key=lambda i: runs[i].rel_y) if above else None
     grows = w.field.widget == "paragraph" and not w.cell and w.h in (PARA_H, CARD_PARA_H)
-    return Slot(w.pointer, w.field, w.x, w.x + w.w, w.y, w.h, label, tick, grows)
+    return Slot(w.pointer, w.field, w.x, w.x + w.w, w.y, w.h, label, grows)
 
 
 def _row_of(widgets: list[PlacedWidget], tables: list[Table]) -> tuple[str | None, int | None]:

@@ -2,7 +2,7 @@
 
 pypdf's `get_fields` builds the whole document model (about 50 to 80 ms for a 7-page form). A
 returned form needs far less: the cross-reference table, the catalog's `/AcroForm /Fields`, each
-field's `/T`, `/V`, `/FT`, `/Kids` and `/AS`, and the `/PepDocsIdentity` of the Info dictionary.
+field's `/T`, `/V` and `/Kids`, and the `/PepDocsIdentity` of the Info dictionary.
 This module reads exactly that from the file as our renderer and ordinary PDF readers (pypdf,
 Preview, most viewers saving in place) write it: classic `xref` tables, incremental updates
 through `/Prev`, objects stored plainly in the file.
@@ -12,9 +12,6 @@ that is not where the table says, a syntax this reader does not know, more nesti
 objects than a form has -- raises `Unusual`, and the caller reads the file with pypdf instead.
 The file has already passed `pdf_safety` (size, pages, stream bombs); this reader never inflates
 a stream and bounds everything it follows.
-
-A check box whose group lost its `/V` but kept the state on a widget (`/AS /Yes`, as macOS
-Preview saves radio groups and check boxes) reads as that state.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ MAX_XREF_SECTIONS = 64
 MAX_FIELDS = 20_000
 MAX_DEPTH = 12
 MAX_NESTING = 64
-FIELD_KEYS = frozenset({"T", "V", "FT", "Kids", "AS"})
+FIELD_KEYS = frozenset({"T", "V", "Kids"})
 _WANTED = {key.encode(): key for key in FIELD_KEYS}
 
 
@@ -414,12 +411,12 @@ def read_fields(data: bytes) -> tuple[dict[str, object], dict[str, str]]:
     acroform = objects.dict_at(catalog.get("AcroForm"))
     fields: dict[str, object] = {}
     roots = objects.get(acroform.get("Fields"))
-    stack: list[tuple[object, str, object, int, str | None]] = [
-        (ref, "", None, 0, None) for ref in reversed(roots if isinstance(roots, list) else [])
+    stack: list[tuple[object, str, object, int]] = [
+        (ref, "", None, 0) for ref in reversed(roots if isinstance(roots, list) else [])
     ]
     seen: set[int] = set()
     while stack:
-        ref, parent, inherited, depth, kind = stack.pop()
+        ref, parent, inherited, depth = stack.pop()
         if depth > MAX_DEPTH or len(seen) > MAX_FIELDS:
             raise Unusual("field tree too deep or too large")
         if isinstance(ref, Ref):
@@ -430,18 +427,14 @@ def read_fields(data: bytes) -> tuple[dict[str, object], dict[str, str]]:
         part = text(field.get("T"))
         name = f"{parent}.{part}" if parent and part is not None else (part or parent)
         value = field["V"] if "V" in field else inherited
-        kind = str(field.get("FT", kind) or "") or kind
         kids = objects.get(field.get("Kids"))
         named_kids = isinstance(kids, list) and any("T" in objects.field_at(k) for k in kids)
         if named_kids:
-            stack.extend((k, name, value, depth + 1, kind) for k in reversed(kids))  # type: ignore[arg-type]
+            stack.extend((k, name, value, depth + 1) for k in reversed(kids))  # type: ignore[arg-type]
             continue
         if not name:
             continue
-        value = _plain(objects, objects.get(value))
-        if value is None and kind == "/Btn":
-            value = _state(objects, field, kids)
-        fields[name] = value
+        fields[name] = _plain(objects, objects.get(value))
     return fields, _identity(objects)
 
 
@@ -452,16 +445,6 @@ def _plain(objects: PdfObjects, value: object) -> object:
     if isinstance(value, bytes | Name):
         return text(value)
     return value
-
-
-def _state(objects: PdfObjects, field: dict[str, object], kids: object) -> object:
-    """A check box or radio group without `/V`: the state its widgets show, if any is on."""
-    widgets = [objects.field_at(k) for k in kids] if isinstance(kids, list) else [field]
-    for widget in widgets:
-        state = widget.get("AS")
-        if isinstance(state, Name) and state != "/Off":
-            return state
-    return None
 
 
 def _identity(objects: PdfObjects) -> dict[str, str]:

@@ -10,8 +10,7 @@ Reading: the blank form of that authority and phase (`pdf_layout.form_model`) gi
 static text with their fields' boxes. Each block is found on the pages by its first run of
 text, in order (a taller box above only moves it down; table rows past the ones every form
 prints are taken while the page shows them); each box hangs from its label as found on the
-page. Text inside a box is the field's answer; a tick drawn in a tick box (or an X typed there)
-is a tick. Every other piece of text that is not the form's own goes to `unmapped` with its page
+page. Text inside a box is the field's answer. Every other piece of text that is not the form's own goes to `unmapped` with its page
 and position. Values are then typed as the schema says by the same `Assembler` as every reader,
 with `how: "layout"` (confidence medium).
 """
@@ -37,15 +36,10 @@ _FORM_ID = re.compile(r"Form ID ([0-9a-fA-F-]{8,64})")
 _PAGE = re.compile(r"^Page (\d+) of (\d+)$")
 _CHILD = re.compile(r"Child ID (\S+)")
 _TERM = re.compile(r"Term (\S+)")
-EMPTY_TICK = (
-    "the tick box is empty on this printed form: read as not answered (an empty box may also "
-    "mean No), so check it"
-)
 OVERFLOW = (
     "the text in this box runs on over the next box on the printed form, so it was not read "
     "(it is kept under unmapped); check it by hand"
 )
-_TICKS = {"✓", "✔", "☒", "☑", "x", "X", "✗", "✘"}
 
 
 @dataclass
@@ -112,21 +106,11 @@ def read_printed(pages: list[PageText], where: str, identity: dict[str, str]) ->
             taken.setdefault(home, []).append(seg)
         elif not model.is_static(seg.text, seg.x0):
             assembler.unmapped.append(Unmapped(seg.text, seg.where()))
-    marks = [m for p in pages for m in p.marks]
-    empty_ticks: list[str] = []
-    for index, (slot, page, x0, x1, top, bottom) in enumerate(regions):
+    for index, (slot, _page, x0, x1, _top, _bottom) in enumerate(regions):
         segs = taken.get(index, [])
-        if slot.tick:
-            raw = _tick(segs, marks, page, x0, x1, top, bottom)
-            if raw is not None:
-                assembler.add(Reading(slot.pointer, raw, "layout", f"page {page + 1}"))
-            else:
-                empty_ticks.append(slot.pointer)
-            continue
         raw = _join(segs, slot, x1 - x0, model)
         if raw:
             assembler.add(Reading(slot.pointer, raw, "layout", segs[0].where()))
-    warn_empty_ticks(assembler, empty_ticks, EMPTY_TICK)
     school = load_profile(authority).virtual_school
     for seg in furniture:
         if not (_is_furniture(seg, model) or school in seg.text):
@@ -272,20 +256,6 @@ def _crossed(regions, home: int, seg: Segment) -> list[int]:
     ]
 
 
-def _tick(segs, marks, page, x0, x1, top, bottom) -> str | None:
-    """☒ when the box shows a tick (a drawing, or a mark typed in it); None when it is empty."""
-    for seg in segs:
-        if seg.text.strip() in _TICKS:
-            return "☒"
-    if segs:
-        return " ".join(s.text for s in segs)
-    for m in marks:
-        if m.page == page and m.x0 >= x0 - 1 and m.x1 <= x1 + 1 and m.y0 >= bottom - 1:
-            if m.y1 <= top + 1:
-                return "☒"
-    return None
-
-
 def _join(segs: list[Segment], slot: Slot, width: float, model: FormModel) -> str:
     """A box's text: segments on one line joined by spaces; lines by a space where the form
     wrapped them, by a newline where the line ended before the box did."""
@@ -318,24 +288,6 @@ def _join(segs: list[Segment], slot: Slot, width: float, model: FormModel) -> st
         fits = font.width(prev + " " + first_word, size) <= width - 5
         out += ("\n" if fits else " ") + text
     return out
-
-
-def warn_empty_ticks(assembler: Assembler, pointers: list[str], message: str) -> None:
-    """Warn about empty tick boxes, except in table rows where nothing else was answered (an
-    empty row is not a question left open)."""
-    answered = {_row(p) for p in assembler.fields}
-    for pointer in pointers:
-        row = _row(pointer)
-        if row is None or row in answered:
-            assembler.warn(pointer, message)
-
-
-def _row(pointer: str) -> str | None:
-    parts = pointer.split("/")
-    for i, part in enumerate(parts):
-        if part.isdigit():
-            return "/".join(parts[: i + 1])
-    return None
 
 
 def _is_furniture(seg: Segment, model: FormModel) -> bool:

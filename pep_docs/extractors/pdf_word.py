@@ -5,7 +5,7 @@ the Word form's structure shows through (`pep_docs.render.docx_body`): each sect
 fields in two-column tables (label | answer; a paragraph answer in a full-width row under its
 label), groups under their own heading, tables of records as a header row of column labels and
 one row per item, cards ("Target 1") as small label | answer tables. Empty answers print their
-guidance in square brackets, drop-downs "Choose an item.", tick boxes ☐ or ☒.
+guidance in square brackets, drop-downs "Choose an item.".
 
 Reading walks the schema in the order the Word form prints it and finds, in the page text, each
 heading, label, table header and card title in turn; what lies between one and the next is the
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from dataclasses import field as member
 
 from pep_docs.extractors.pdf_page import PageText, Segment
-from pep_docs.extractors.pdf_printed import warn_empty_ticks
 from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped, form_summary
 from pep_docs.forms import prepare
 from pep_docs.render.docx_body import LABEL_WIDTH, TEXT_WIDTH, WIDGET_WEIGHT
@@ -167,7 +166,6 @@ def read_word_pdf(pages: list[PageText], where: str, identity: dict[str, str]) -
     segs = _stream(pages)
     tokens = _find(list(_tokens(authority, phase)), segs)
     assembler = Assembler(load_model(), section_titles_for(authority))
-    empty_ticks: list[str] = []
     used: set[int] = set()
     found = [t for t in tokens if t.found is not None]
     if found:
@@ -184,13 +182,12 @@ def read_word_pdf(pages: list[PageText], where: str, identity: dict[str, str]) -
             i for i in range(token.found + 1, stop) if i not in token.own and i not in repeats
         ]
         if token.kind == "field":
-            used.update(_field(token, segs, content, assembler, empty_ticks))
+            used.update(_field(token, segs, content, assembler))
         elif token.kind == "table":
-            used.update(_rows(token, segs, content, assembler, empty_ticks))
+            used.update(_rows(token, segs, content, assembler))
         elif token.kind == "heading" and token.guide:
             guide = _norm(token.guide)
             used.update(i for i in content if _norm(segs[i].text) in guide)
-    warn_empty_ticks(assembler, empty_ticks, EMPTY_TICK)
     for i, s in enumerate(segs):
         if i not in used:
             assembler.unmapped.append(Unmapped(s.text, s.where()))
@@ -262,9 +259,7 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _field(
-    token: Token, segs: list[Segment], content: list[int], assembler, empty: list[str]
-) -> set[int]:
+def _field(token: Token, segs: list[Segment], content: list[int], assembler) -> set[int]:
     f = token.field
     assert f is not None
     anchor = segs[token.found]
@@ -275,31 +270,18 @@ def _field(
         boundary = _label_right(anchor)
         mine = [i for i in content if segs[i].x0 >= boundary]
         width = (TEXT_WIDTH - LABEL_WIDTH) / 20 - 2 * CELL_PAD
-    _add(token.pointer, f, [segs[i] for i in mine], width, assembler, empty)
+    _add(token.pointer, f, [segs[i] for i in mine], width, assembler)
     return set(mine)
 
 
-def _add(
-    pointer: str, f: Field, cell: list[Segment], width: float, assembler, empty: list[str]
-) -> None:
+def _add(pointer: str, f: Field, cell: list[Segment], width: float, assembler) -> None:
     raw = _join(cell, width)
     if not raw or _norm(raw) in EMPTY or _norm(raw) == _norm(placeholder(f)):
-        return
-    if f.widget == "tickbox" and raw.strip() == "☐":
-        empty.append(pointer)
         return
     assembler.add(Reading(pointer, raw, "layout", cell[0].where()))
 
 
-EMPTY_TICK = (
-    "the tick box is not ticked on this PDF of the Word form: read as not answered (it may also "
-    "mean No), so check it"
-)
-
-
-def _rows(
-    token: Token, segs: list[Segment], content: list[int], assembler, empty: list[str]
-) -> set[int]:
+def _rows(token: Token, segs: list[Segment], content: list[int], assembler) -> set[int]:
     """A table of records: columns from the header, rows from the gaps above first lines."""
     table, columns = token.table, token.columns
     assert table is not None
@@ -349,7 +331,7 @@ def _rows(
         f = columns[column]
         for row, cell in by_row.items():
             pointer = f.pointer.replace("/*/", f"/{row}/", 1)
-            _add(pointer, f, cell, widths[column] - 2 * CELL_PAD, assembler, empty)
+            _add(pointer, f, cell, widths[column] - 2 * CELL_PAD, assembler)
     return taken
 
 

@@ -23,7 +23,6 @@ CONFIDENCE = {
     "content-control": "exact",
     "data-binding": "exact",
     "acroform": "exact",
-    "label": "high",
     "layout": "medium",
 }
 
@@ -124,9 +123,6 @@ class Assembler:
         if self.is_placeholder(f, reading.raw):
             return
         result = coerce(f, reading.raw)
-        if f.type == "boolean" and result.value is False and reading.how == "label":
-            # An empty tick box read from text is "not answered", not "No".
-            return
         set_pointer(self.data, reading.pointer, result.value)
         self.fields[reading.pointer] = {
             "how": reading.how,

@@ -43,7 +43,7 @@ def answer_problem(
     if value is None:
         return "is empty"
     if must_be_true:
-        return None if value is True else "is not ticked"
+        return None if value is True else "is not answered Yes"
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

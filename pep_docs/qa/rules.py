@@ -232,7 +232,7 @@ def answered(
 ) -> Outcome:
     """Every named field holds a substantive answer: not empty, not a placeholder such as
     'N/A', 'none', 'see above' or 'tbc', at least `min_words` words of text when given, and
-    ticked for the fields listed in `true`.
+    answered Yes for the fields listed in `true`.
 
     Placeholders are listed in `pep_docs/qa/answers.py`."""
     evidence, problems = [], []

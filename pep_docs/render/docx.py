@@ -34,8 +34,8 @@ Parts
 - `customXml/itemM.xml` (M = N + 1): the values part, root `pv:pep` in namespace `VALUES_NS`
   (`urn:pep-docs:values:1`), `ds:itemID="{VALUES_STORE_ID}"`. It mirrors the PEP's JSON: one
   element per object key (`pv:meeting/pv:venue`), arrays as `pv:<key>` holding one `pv:item` per
-  printed row (empty rows included). Leaf text: ISO date `yyyy-mm-dd`, enum *value*, `true` /
-  `false` for tick boxes, numbers as written, text with `\\n` between lines; empty = unknown.
+  printed row (empty rows included). Leaf text: ISO date `yyyy-mm-dd`, choice *value* (`true` /
+  `false` for a yes/no question), numbers as written, text with `\\n` between lines; empty = unknown.
   Word writes what a person types back into this part (every control is bound to it).
 - `docProps/custom.xml`: one `vt:lpwstr` property `pep_docs.<field>` per FormIdentity field.
 - `docProps/core.xml`: title "Personal Education Plan: <child>", language en-GB, identifier =
@@ -53,7 +53,7 @@ Fields: one run-level content control per answer, inside a paragraph of style PE
   numbers and times), `w:date` (`w:dateFormat` dd/MM/yyyy, `w:lid` en-GB, `w:storeMappedDataAs`
   date, `w:fullDate` yyyy-mm-ddT00:00:00Z when a value is known), `w:dropDownList` (first item
   "Choose an item." with value "", then one `w:listItem` per enum value: displayText = label,
-  value = enum value), `w14:checkbox` (☒ U+2612 checked, ☐ U+2610 unchecked);
+  value = enum value; a yes/no question offers Yes = `true` and No = `false`);
 - empty controls carry `w:showingPlcHdr` and show `docx_sdt.placeholder(field)`: the field's
   guidance in square brackets, in the character style PlaceholderText (grey italic). LibreOffice
   drops both the flag and the style of plain-text controls; the brackets remain, so guidance
@@ -133,9 +133,9 @@ def make_environment() -> ImmutableSandboxedEnvironment:
 
 def _stored(f: Field, value: Any) -> str:
     """A value as the values part stores it (what Word writes back for that control)."""
-    if f.widget == "tickbox":
-        return "true" if value else "false"
-    if f.widget in ("date", "choice"):
+    if f.widget == "choice":
+        return f.choice_value(value)
+    if f.widget == "date":
         return str(value)
     return display_value(f, value)
 

@@ -30,7 +30,6 @@ WIDGET_WEIGHT = {
     "date": 1.3,
     "time": 0.9,
     "number": 1.0,
-    "tickbox": 1.1,
 }
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 

@@ -26,8 +26,6 @@ from pep_docs.render.docx_sdt import IDENTITY_STORE_ID, VALUES_NS, VALUES_STORE_
 from pep_docs.zipwriter import ZipWriter, deflate
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
-MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -262,28 +260,10 @@ def insert_body(document: bytes, body_source: str) -> bytes:
             content.append(child)
     body.insert(0, sdt)
     xml = _tostring(root).decode("utf-8")
-    xml = _declare_w14(xml)
     mark = re.compile(rf"<\?{_BODY_MARK}\s*\?>")
     if len(mark.findall(xml)) != 1:
         raise TemplateError("the form body could not be placed in the template")
     return mark.sub(lambda _: body_source, xml).encode("utf-8")
-
-
-def _declare_w14(xml: str) -> str:
-    """Tick boxes use `w14:`; a template saved by another program may not declare it."""
-    start = re.search(r"<w:document\b[^>]*>", xml)
-    tag = start.group(0)
-    new = tag
-    if f'"{W14}"' not in tag:
-        new = new.replace("<w:document", f'<w:document xmlns:w14="{W14}"', 1)
-    if f'"{MC}"' not in tag:
-        new = new.replace("<w:document", f'<w:document xmlns:mc="{MC}"', 1)
-    ignorable = re.search(r'mc:Ignorable="([^"]*)"', new)
-    if ignorable is None:
-        new = new[:-1] + ' mc:Ignorable="w14">'
-    elif "w14" not in ignorable.group(1).split():
-        new = new.replace(ignorable.group(0), f'mc:Ignorable="{ignorable.group(1)} w14"')
-    return xml.replace(tag, new, 1)
 
 
 # -- custom XML parts, properties -----------------------------------------------------------------

@@ -30,8 +30,6 @@ IDENTITY_STORE_ID = "{6C1E1E0A-5E8B-4C1B-9C52-0F3A5B1D7E02}"
 
 DATE_FORMAT = "dd/MM/yyyy"
 LANGUAGE = "en-GB"
-CHECKED, UNCHECKED = "2612", "2610"  # ☒ and ☐
-CHECKBOX_FONT = "MS Gothic"
 BOOKMARK_MAX = 40  # Word's limit on bookmark names
 
 _BRACES = re.compile(r"[{}]")
@@ -130,19 +128,14 @@ def control(f: Field, slot: Slot) -> str:
     """One run-level content control with its bookmark, for use inside a `w:p`."""
     guidance = text(placeholder(f))
     alias = text(label(f))
-    if f.widget == "tickbox":
-        kind = checkbox_pr(slot)
-        content = checkbox_content(slot)
-        placeholder_flag = ""
-    else:
-        kind = _kind(f, slot)
-        content = (
-            "{% if v %}" + _value_runs(f) + "{% else %}"
-            '<w:r><w:rPr><w:rStyle w:val="PlaceholderText"/></w:rPr>'
-            f'<w:t xml:space="preserve">{guidance}</w:t></w:r>'
-            "{% endif %}"
-        )
-        placeholder_flag = "{% if not v %}<w:showingPlcHdr/>{% endif %}"
+    kind = _kind(f, slot)
+    content = (
+        "{% if v %}" + _value_runs(f) + "{% else %}"
+        '<w:r><w:rPr><w:rStyle w:val="PlaceholderText"/></w:rPr>'
+        f'<w:t xml:space="preserve">{guidance}</w:t></w:r>'
+        "{% endif %}"
+    )
+    placeholder_flag = "{% if not v %}<w:showingPlcHdr/>{% endif %}"
     return (
         f"{{% set v = d[{slot.expr}] %}}"
         f'<w:bookmarkStart w:id="{slot.bookmark_id}" w:name="{slot.bookmark}"/>'
@@ -188,22 +181,3 @@ def _value_runs(f: Field) -> str:
             '<w:t xml:space="preserve">{{ line }}</w:t>{% endfor %}</w:r>'
         )
     return '<w:r><w:t xml:space="preserve">{{ v }}</w:t></w:r>'
-
-
-def checkbox_pr(slot: Slot) -> str:
-    return (
-        "<w14:checkbox>"
-        f"<w14:checked w14:val=\"{{% if x[{slot.expr}] == 'true' %}}1{{% else %}}0{{% endif %}}\"/>"
-        f'<w14:checkedState w14:val="{CHECKED}" w14:font="{CHECKBOX_FONT}"/>'
-        f'<w14:uncheckedState w14:val="{UNCHECKED}" w14:font="{CHECKBOX_FONT}"/>'
-        "</w14:checkbox>"
-    )
-
-
-def checkbox_content(slot: Slot) -> str:
-    fonts = f'w:ascii="{CHECKBOX_FONT}" w:eastAsia="{CHECKBOX_FONT}" w:hAnsi="{CHECKBOX_FONT}"'
-    return (
-        f'<w:r><w:rPr><w:rFonts {fonts} w:hint="eastAsia"/></w:rPr><w:t>'
-        f"{{% if x[{slot.expr}] == 'true' %}}{chr(int(CHECKED, 16))}"
-        f"{{% else %}}{chr(int(UNCHECKED, 16))}{{% endif %}}</w:t></w:r>"
-    )

@@ -85,24 +85,17 @@ from pep_docs.render.pdf_objects import (
 
 PRODUCER = "pep-docs"
 LANGUAGE = "en-GB"
-TICK_SIZE = 11.0
 
 # Fixed object numbers shared by every form (the fonts are written once per process).
-REGULAR, BOLD, ZADB, TICK_ON, TICK_OFF, LOGO, LOGO_MASK = 1, 6, 11, 12, 13, 14, 15
-CATALOG, PAGES, ACROFORM, STRUCT_ROOT, INFO, METADATA, FIELD_RESOURCES = 16, 17, 18, 19, 20, 21, 22
-FIRST_FREE = 23
+REGULAR, BOLD, LOGO, LOGO_MASK = 1, 6, 11, 12
+CATALOG, PAGES, ACROFORM, STRUCT_ROOT, INFO, METADATA, FIELD_RESOURCES = 13, 14, 15, 16, 17, 18, 19
+FIRST_FREE = 20
 
 
 @cache
 def _shared_objects(regular: EmbeddedFont, bold: EmbeddedFont) -> bytes:
-    """Objects 1..13, the same bytes in every form made with these fonts."""
+    """Objects 1..10, the same bytes in every form made with these fonts."""
     bodies = regular.objects(REGULAR, pf.FONT_RES) + bold.objects(BOLD, pf.BOLD_RES)
-    bodies.append(
-        serialize(
-            {"Type": Name("Font"), "Subtype": Name("Type1"), "BaseFont": Name("ZapfDingbats")}
-        )
-    )
-    bodies.extend(pf.tick_appearances(TICK_SIZE))
     return b"".join(indirect(i + 1, body) for i, body in enumerate(bodies))
 
 
@@ -152,14 +145,13 @@ class _Template:
         for node in nodes:
             struct_nums[id(node)] = next_free
             next_free += 1
-        # Widgets: a field-widget object and, except check boxes, its appearance stream.
-        self.widgets: list[tuple[PlacedWidget, int, int | None, bytes, pf.TextSlot | None]] = []
+        # Widgets: a field-widget object and its appearance stream.
+        placed: list[tuple[PlacedWidget, int, int]] = []
         widget_nums: dict[int, int] = {}
         for w in layout.widgets:
             widget_nums[id(w)] = next_free
-            ap = next_free + 1 if w.field.widget != "tickbox" else None
-            next_free += 2 if ap else 1
-            self.widgets.append((w, widget_nums[id(w)], ap, b"", None))
+            placed.append((w, next_free, next_free + 1))
+            next_free += 2
         self.size = next_free
 
         objects: dict[int, bytes] = {}
@@ -179,15 +171,15 @@ class _Template:
         widget_keys: dict[int, int] = {}
         next_key = len(layout.pages)
         annots: list[list[int]] = [[] for _ in layout.pages]
-        for i, (w, num, ap, _, _) in enumerate(self.widgets):
+        self.widgets: list[tuple[PlacedWidget, int, int, bytes, pf.TextSlot]] = []
+        for w, num, ap in placed:
             key_ = None
             if w.tag is not None:
                 key_ = widget_keys[id(w)] = next_key
                 next_key += 1
             annots[w.page].append(num)
             prefix = pf.static_entries(w, page_nums[w.page], key_, REGULAR)
-            slot = pf.TextSlot(w, FIELD_RESOURCES) if ap is not None else None
-            self.widgets[i] = (w, num, ap, prefix, slot)
+            self.widgets.append((w, num, ap, prefix, pf.TextSlot(w, FIELD_RESOURCES)))
         for index in range(len(layout.pages)):
             objects[page_nums[index]] = serialize(
                 {
@@ -256,7 +248,7 @@ class _Template:
         objects[ACROFORM] = serialize(
             {
                 "Fields": [Ref(num) for _, num, *_ in self.widgets],
-                "DR": {"Font": {pf.FONT_RES: Ref(REGULAR), pf.TICK_RES: Ref(ZADB)}},
+                "DR": {"Font": {pf.FONT_RES: Ref(REGULAR)}},
                 "DA": f"/{pf.FONT_RES} 9 Tf 0 g",
             }
         )
@@ -374,20 +366,17 @@ class _Template:
             out.extend(body)
             out.extend(b"\nendobj\n")
 
-        ticks = (TICK_ON, TICK_OFF)
         values = _flatten(spec.data)
         for w, num, ap, prefix, slot in self.widgets:
             value = pf.field_value(w.field, values.get(w.pointer))
-            size = 0.0
-            if slot is not None:
-                size = slot.base
-                shown = w.field.label_for(value) if w.field.widget == "choice" and value else value
-                if shown:
-                    body, size = slot.appearance(font, shown)
-                else:
-                    body = slot.empty
-                put(ap, body)
-            put(num, prefix + pf.dynamic_entries(w, value, ap, size, ticks))
+            size = slot.base
+            shown = w.field.label_for(value) if w.field.widget == "choice" and value else value
+            if shown:
+                body, size = slot.appearance(font, shown)
+            else:
+                body = slot.empty
+            put(ap, body)
+            put(num, prefix + pf.dynamic_entries(value, ap, size))
         footer = self._footer_lines(spec)
         for index, num in enumerate(self.footer_nums):
             put(num, self._footer(footer, index))

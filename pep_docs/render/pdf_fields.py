@@ -7,9 +7,8 @@ value mapping (what `/V` holds, for the reader of returned forms):
 - paragraph: multiline text field (Ff 4096); `/V` = the text as stored, newlines kept.
 - date: text field; `/V` = `dd/mm/yyyy` (the data holds ISO `yyyy-mm-dd`).
 - number: text field; `/V` = the number as printed (`90`, `91.1`).
-- choice: combo box (Ff 131072) with `/Opt` pairs [enum value, label]; `/V` = the enum value.
-- tickbox: check box with states `/Yes` and `/Off`; `/V /Yes` = true, `/V /Off` = false, no `/V`
-  = not answered (a viewer may write `/Off` once the form is saved).
+- choice: combo box (Ff 131072) with `/Opt` pairs [enum value, label]; `/V` = the enum value
+  (a yes/no question: `true` or `false`, labelled Yes and No).
 
 A value is never cut: `/V` holds it whole; only its drawing shrinks (down to `MIN_SIZE`) or is
 clipped to the box.
@@ -28,7 +27,6 @@ from pep_docs.schema import Field
 
 FONT_RES = "PepSans"
 BOLD_RES = "PepSansB"
-TICK_RES = "ZaDb"
 MIN_SIZE = 4.5
 CELL_SIZE = 8.0
 LEADING = 1.15
@@ -45,10 +43,8 @@ def field_value(f: Field, value: Any) -> str | None:
     """What a field's `/V` holds for a stored value (see the table above); None: no `/V`."""
     if value is None:
         return None
-    if f.widget == "tickbox":
-        return "Yes" if value is True else "Off"
     if f.widget == "choice":
-        return str(value)
+        return f.choice_value(value)
     if f.widget in ("date", "number"):
         return display_value(f, value)
     return str(value)
@@ -70,11 +66,7 @@ def static_entries(w: PlacedWidget, page_ref: int, struct_key: int | None, font_
     if struct_key is not None:
         entries["StructParent"] = struct_key
     flags = FF_READ_ONLY if w.hidden else 0
-    if f.widget == "tickbox":
-        entries["FT"] = Name("Btn")
-        entries["DA"] = f"/{TICK_RES} 0 Tf 0 g"
-        entries["MK"] = {"CA": "4", "BC": [0.55, 0.57, 0.6], "BG": [1, 1, 1]}
-    elif f.widget == "choice":
+    if f.widget == "choice":
         entries["FT"] = Name("Ch")
         flags |= FF_COMBO
         entries["Opt"] = [[value, label] for value, label in f.choices]
@@ -145,29 +137,8 @@ class TextSlot:
 EMPTY_TEXT = b"/Tx BMC\nEMC\n"
 
 
-def tick_appearances(size: float) -> tuple[bytes, bytes]:
-    """The on (a drawn tick, no font needed) and off appearances of every check box."""
-    s = size
-    on = (
-        f"q 0.1 0.1 0.12 RG 1.6 w 1 J 1 j {number(s * 0.2)} {number(s * 0.52)} m "
-        f"{number(s * 0.42)} {number(s * 0.24)} l {number(s * 0.82)} {number(s * 0.8)} l S Q\n"
-    ).encode("ascii")
-    head = b"<</Type/XObject/Subtype/Form/BBox[0 0 %s %s]/Length %d>>\nstream\n"
-    box = number(s).encode()
-    return (
-        head % (box, box, len(on)) + on + b"\nendstream",
-        head % (box, box, 0) + b"\nendstream",
-    )
-
-
-def dynamic_entries(
-    w: PlacedWidget, value: str | None, ap_ref: int | None, size: float, tick_refs: tuple[int, int]
-) -> bytes:
+def dynamic_entries(value: str | None, ap_ref: int, size: float) -> bytes:
     """The per-child entries that close a field-widget dictionary."""
-    if w.field.widget == "tickbox":
-        state = b"/Yes" if value == "Yes" else b"/Off"
-        v = b"" if value is None else b"/V" + state
-        return v + b"/AS" + state + b"/AP<</N<</Yes %d 0 R/Off %d 0 R>>>>>>" % tick_refs
     v = b"" if value is None else b"/V" + text_string(value)
     return v + _da(size) + b"/AP<</N %d 0 R>>>>" % ap_ref
 

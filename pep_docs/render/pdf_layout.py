@@ -39,7 +39,6 @@ LINE_H = 17.0
 PARA_H = 58.0
 CELL_PARA_H = 36.0
 CARD_PARA_H = 40.0
-TICK = 11.0
 VALUE_SIZE = 9.0
 MAX_TALL = 6
 
@@ -49,7 +48,7 @@ FRAME = (0.55, 0.57, 0.60)
 WHITE = (1.0, 1.0, 1.0)
 
 HINTS = {"date": "dd/mm/yyyy", "time": "hh:mm"}
-SHORT_WIDGETS = ("line", "date", "time", "number", "choice", "tickbox")
+SHORT_WIDGETS = ("line", "date", "time", "number", "choice")
 COLUMN_WEIGHTS = {
     "paragraph": 3.0,
     "line": 2.0,
@@ -57,7 +56,6 @@ COLUMN_WEIGHTS = {
     "date": 1.15,
     "time": 0.8,
     "number": 0.9,
-    "tickbox": 0.9,
 }
 
 
@@ -467,26 +465,6 @@ class _Builder:
             cell_items: list[object] = []
             cx = x + i * (cw + COLUMN_GAP)
             label = parent.add("P")
-            if f.widget == "tickbox":
-                tx, tw = cx + TICK + 5, cw - TICK - 5
-                lh = self.paragraph(
-                    cell_items, f.title, tx, 0, tw, LABEL_SIZE, LABEL_LEAD, bold=True, tag=label
-                )
-                gh = self.paragraph(
-                    cell_items,
-                    f.description,
-                    tx,
-                    lh,
-                    tw,
-                    GUIDE_SIZE,
-                    GUIDE_LEAD,
-                    colour=GREY,
-                    tag=label,
-                )
-                cell_items.append(Box(cx, 1, TICK, TICK, fill=WHITE, stroke=FRAME))
-                cell_items.append(self.widget(f, pointer, cx, 1, TICK, TICK, parent.add("Form")))
-                heads.append((cell_items, -(max(lh + gh, TICK + 2))))
-                continue
             text = f.title + _hint(f)
             lh = self.paragraph(
                 cell_items, text, cx, 0, cw, LABEL_SIZE, LABEL_LEAD, bold=True, tag=label
@@ -610,39 +588,14 @@ class _Builder:
             for c, left, cw in zip(columns, lefts, widths, strict=True):
                 pointer = _concrete(c.pointer, i)
                 td = tr.add("TD")
-                if c.widget == "tickbox":
-                    items.append(
-                        Box(
-                            left + (cw - TICK) / 2,
-                            (rh - TICK) / 2,
-                            TICK,
-                            TICK,
-                            fill=WHITE,
-                            stroke=FRAME,
-                        )
+                items.append(
+                    Box(left + 2, 2, cw - 4, rh - 4, fill=WHITE, stroke=FRAME, line_width=0.4)
+                )
+                items.append(
+                    self.widget(
+                        c, pointer, left + 2, 2, cw - 4, rh - 4, td.add("Form"), True, context
                     )
-                    items.append(
-                        self.widget(
-                            c,
-                            pointer,
-                            left + (cw - TICK) / 2,
-                            (rh - TICK) / 2,
-                            TICK,
-                            TICK,
-                            td.add("Form"),
-                            True,
-                            context,
-                        )
-                    )
-                else:
-                    items.append(
-                        Box(left + 2, 2, cw - 4, rh - 4, fill=WHITE, stroke=FRAME, line_width=0.4)
-                    )
-                    items.append(
-                        self.widget(
-                            c, pointer, left + 2, 2, cw - 4, rh - 4, td.add("Form"), True, context
-                        )
-                    )
+                )
             self.blocks.append(Block(rh, items, repeat=repeat, gap=0))
         self.blocks[-1].gap = 10
 
