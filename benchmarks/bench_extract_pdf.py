@@ -5,7 +5,7 @@ Path 4 (a fillable form filled as a school would, `tests/school_fill_pdf.py`): n
 typed assembly). Path 5 (the same form flattened by `qpdf --flatten-annotations=all`,
 printed to PDF by poppler's `pdftocairo -pdf`, and the filled Word form exported to PDF by
 LibreOffice when `soffice` is installed): naive is pdfplumber's `extract_words()` on every
-page; pep-docs is `read_pages` (pdfium text segments and tick marks, the part that compares) and
+page; pep-docs is `read_pages` (pdfium text segments, the part that compares) and
 `read_pdf` (everything, the blank form's model cached per authority and phase). The whole
 `extract()` (with the safety inspection of the file, the same for every reader) is shown too.
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds (the median is shown)")
     args = parser.parse_args(argv)
     files = returned_files(args.files)
-    pages = statistics.mean(len(read_pages(d, marks=False)) for d in files["qpdf"])
+    pages = statistics.mean(len(read_pages(d)) for d in files["qpdf"])
     for data in files["qpdf"] + files["print"] + files["word"]:
         read_pdf(data, "warm-up")  # the blank forms' models, once per authority and phase
     print(f"Returned PDF forms: {len(files['filled'])} fixture PEPs, {pages:.1f} pages on average")
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  path 5, flattened PDF ({title})")
         print(f"    naive: pdfplumber extract_words   {naive:8.2f} ms per document")
         print(
-            f"    pep-docs: page text and marks      {words:8.2f} ms per document   "
+            f"    pep-docs: page text                {words:8.2f} ms per document   "
             f"{naive / words:6.1f}x"
         )
         print(
