@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,16 @@ from pep_docs.validate import validate
 # Namespace of the identity carried by every generated form (custom XML part, PDF metadata).
 IDENTITY_NS = "urn:pep-docs:form-identity:1"
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
+# The Word form prints its id and version in the body, under the subtitle, and its id in the
+# footer ("Form <id>"): a copy pasted without header, footer and data parts still says what it
+# is. Readers find them with these two patterns.
+PRINTED_FORM_ID = re.compile(r"\bForm ([0-9a-fA-F]{8}-[0-9a-fA-F-]{27})\b")
+PRINTED_VERSION = re.compile(r"\bPEP form version (\d+\.\d+\.\d+)\b")
+
+
+def reference(form_id: str, version: str) -> str:
+    """The form's reference line, as the Word form prints it under its subtitle."""
+    return f"Form {form_id}  ·  PEP form version {version}"
 
 
 @dataclass(frozen=True)

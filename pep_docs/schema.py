@@ -196,6 +196,9 @@ class PepModel:
         self.schema = schema
         self.source = source
         self.id: str = schema["$id"]
+        # The version the `$id` names (`.../pep/1.0.0/pep.schema.json`), as forms print it.
+        version = re.search(r"/(\d+\.\d+\.\d+)/", self.id)
+        self.version: str = version.group(1) if version else self.id
         self.title: str = schema.get("title", "Personal Education Plan")
         root_hints = schema.get("x-form", {})
         by = tuple(root_hints.get("by", ()))

@@ -16,7 +16,9 @@ What the template holds (an authority may copy it, restyle it in Word and save i
   replaced by the authority's logo), `{{ authority_name }}`, `{{ virtual_school }}` and
   `{{ marking }}`;
 - a footer with `{{ child_name }}`, `{{ form_id }}`, `{{ marking }}` and Page X of Y fields;
-- a body with the title, `{{ subtitle }}`, how to fill the form in, and the paragraph
+- a body with the title, `{{ subtitle }}`, `{{ reference }}` (the form id and the version of the
+  PEP form, printed in the body so that a copy pasted without header and footer still says
+  which form it is), how to fill the form in, and the paragraph
   `{{p form_body }}` that the form's sections replace.
 """
 
@@ -211,6 +213,12 @@ STYLES = (
         '<w:i/><w:color w:val="595959"/><w:sz w:val="17"/><w:szCs w:val="17"/>',
     )
     + _para_style(
+        "PEPReference",
+        "PEP Reference",
+        '<w:spacing w:after="120"/>',
+        '<w:color w:val="595959"/><w:sz w:val="16"/><w:szCs w:val="16"/>',
+    )
+    + _para_style(
         "PEPAnswer",
         "PEP Answer",
         '<w:spacing w:before="20" w:after="20"/>',
@@ -327,7 +335,7 @@ FOOTER = (
 INTRO = (
     "Complete every box that applies. Grey text [in square brackets] is guidance: it goes when "
     "you type. "
-    "Choose from the lists (Yes or No too) and pick dates from the calendar; please do not copy "
+    "Choose from the lists, Yes or No included, and pick dates from the calendar; please do not copy "
     "the form into a new document, so that the Virtual School can read your answers."
 )
 
@@ -336,6 +344,7 @@ DOCUMENT = (
     + f"<w:document {NS}><w:body>"
     + _p("Title", _run("Personal Education Plan"))
     + _p("Subtitle", _run("{{ subtitle }}"))
+    + _p("PEPReference", _run("{{ reference }}"))
     + _p("PEPGuidance", _run(INTRO))
     + _p("Normal", _run("{{p form_body }}"))
     + "<w:sectPr>"

@@ -86,8 +86,8 @@ def _read_without_controls(package: SafeZip, body, where: str, known: dict[str, 
             Warning_(
                 "/$schema",
                 None,
-                "the form does not print which version of the PEP form it is: it was read "
-                f"against the current one ({model.id})",
+                "which version of the PEP form this is could not be read (the line under its "
+                f"title is gone): it was read against the current one ({model.id})",
             )
         )
     if not identity.get("form_id"):
@@ -96,7 +96,8 @@ def _read_without_controls(package: SafeZip, body, where: str, known: dict[str, 
             Warning_(
                 None,
                 None,
-                "the form's ID could not be read (its footer is gone): check which form this is",
+                "the form's ID could not be read (its footer and the line under its title are "
+                "gone): check which form this is",
             ),
         )
     extraction.form = form_summary(identity, extraction.data)

@@ -253,8 +253,8 @@ def _warn_unread(bound: dict[str, str], assembler: Assembler) -> None:
 
 
 def static_texts(body: etree._Element) -> set[str]:
-    """Normalised text of every paragraph outside answer controls (labels, guidance, headings)."""
-    return {_norm(t) for t in _outside_controls(body)}
+    """The text of every paragraph outside answer controls (labels, guidance, headings)."""
+    return set(_outside_controls(body))
 
 
 def _outside_controls(

@@ -42,6 +42,7 @@ from pep_docs.extractors.docx_text import (
 )
 from pep_docs.extractors.result import Assembler, Reading, Unmapped
 from pep_docs.extractors.safety import SafeZip
+from pep_docs.forms import PRINTED_FORM_ID, PRINTED_VERSION
 from pep_docs.render.docx_sdt import placeholder
 from pep_docs.schema import Field, PepModel
 
@@ -49,7 +50,6 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _FILLS = etree.XPath("//w:tcPr/w:shd/@w:fill", namespaces={"w": W})
 _CHILD_ID = re.compile(r"Child ID\s+(\S+)")
 _TERM = re.compile(r"\b(Autumn|Spring|Summer) term (\d{4})\b", re.I)
-_FORM_ID = re.compile(r"\bForm ([0-9a-fA-F]{8}-[0-9a-fA-F-]{27})\b")
 
 
 # -- identity ----------------------------------------------------------------------------------
@@ -76,13 +76,20 @@ def printed_identity(
     from pep_docs.profiles import all_profiles
 
     found = {k: v for k, v in (read_identity(package) if known is None else known).items() if v}
+    subtitle = False
     for n, block in enumerate(blocks(body)):
         if n > 12:
             break
         line = text_of(block) if block.tag != TBL else ""
+        form_id, version = PRINTED_FORM_ID.search(line), PRINTED_VERSION.search(line)
+        if form_id:
+            found.setdefault("form_id", form_id.group(1))
+        if version and version.group(1) == model.version:
+            found.setdefault("schema_id", model.id)
         child = _CHILD_ID.search(line)
-        if not child:
+        if subtitle or not child:
             continue
+        subtitle = True
         found.setdefault("child_id", child.group(1))
         term = _TERM.search(line)
         if term:
@@ -92,9 +99,8 @@ def printed_identity(
             if label_key(label) in label_key(line):
                 found.setdefault("phase", value)
                 break
-        break
     footer = _part_text(package, r"word/footer\d*\.xml")
-    form_id = _FORM_ID.search(footer)
+    form_id = PRINTED_FORM_ID.search(footer)
     if form_id:
         found.setdefault("form_id", form_id.group(1))
     if "authority" not in found:

@@ -30,6 +30,7 @@ from pep_docs.extractors.docx_text import (
     style_of,
     text_of,
 )
+from pep_docs.forms import PRINTED_FORM_ID
 from pep_docs.schema import pattern_pointer
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -80,12 +81,12 @@ _TERM_PHRASE = re.compile(r"\s*·?\s*\b(?:Autumn|Spring|Summer) term \d{4}\b", r
 
 def printed_key(text: str, child_id: str = "") -> str:
     """Text made comparable with what the blank form prints: the child's ID swapped for the
-    stand-in's, the term left out, spaces collapsed, case folded, digits as #."""
+    stand-in's, the form id and the term left out, spaces collapsed, case folded, digits as #."""
     from pep_docs.extractors.docx_controls import _norm
 
     if child_id:
         text = text.replace(child_id, STAND_IN_ID)
-    return _norm(_TERM_PHRASE.sub("", text))
+    return _norm(_TERM_PHRASE.sub("", PRINTED_FORM_ID.sub("Form", text)))
 
 
 def _tags(el: etree._Element) -> list[str]:

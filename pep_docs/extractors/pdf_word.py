@@ -23,7 +23,7 @@ from dataclasses import field as member
 
 from pep_docs.extractors.pdf_page import PageText, Segment
 from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped, form_summary
-from pep_docs.forms import prepare
+from pep_docs.forms import PRINTED_FORM_ID, PRINTED_VERSION, prepare
 from pep_docs.render.docx_body import LABEL_WIDTH, TEXT_WIDTH, WIDGET_WEIGHT
 from pep_docs.render.docx_sdt import label as printed_label
 from pep_docs.render.docx_sdt import placeholder
@@ -34,7 +34,6 @@ CELL_PAD = 5.4  # points between a cell's edge and its text
 ROW_GAP = 16.0  # a first line this far below the line above starts a new table row
 EMPTY = {"choose an item.", "click or tap here to enter text.", "click or tap to enter a date."}
 _TERM = re.compile(r"\b(Autumn|Spring|Summer) term (\d{4})\b")
-_FORM = re.compile(r"\bForm ([0-9a-fA-F-]{36})\b")
 _CHILD = re.compile(r"Child ID (\S+)")
 MAX_CARDS = 24
 
@@ -57,7 +56,8 @@ class Token:
 
 
 def word_identity(pages: list[PageText]) -> dict[str, str]:
-    """The identity the Word form prints: authority (title), phase, term, child id, form id."""
+    """The identity the Word form prints: authority (title), phase, term, child id, form id and
+    the version of the form."""
     from pep_docs.profiles import all_profiles
 
     texts = [s.text for p in pages[:1] for s in p.segments]
@@ -67,7 +67,8 @@ def word_identity(pages: list[PageText]) -> dict[str, str]:
         if profile.name in texts:
             identity["authority"] = profile.slug
             break
-    phase_field = load_model().node("/phase")
+    model = load_model()
+    phase_field = model.node("/phase")
     for text in texts:
         parts = [p.strip() for p in text.split("·")]
         for value, shown in getattr(phase_field, "choices", ()):
@@ -77,8 +78,11 @@ def word_identity(pages: list[PageText]) -> dict[str, str]:
             identity.setdefault("term", f"{found.group(2)}-{found.group(1).lower()}")
         if found := _CHILD.search(text):
             identity.setdefault("child_id", found.group(1))
+        version = PRINTED_VERSION.search(text)
+        if version and version.group(1) == model.version:
+            identity["schema_id"] = model.id
     for text in every:
-        if found := _FORM.search(text):
+        if found := PRINTED_FORM_ID.search(text):
             identity["form_id"] = found.group(1)
             break
     return identity

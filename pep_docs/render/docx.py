@@ -83,7 +83,14 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from pep_docs.errors import TemplateError
-from pep_docs.forms import IDENTITY_NS, PROTECTIVE_MARKING, FormSpec, display_value, prepare
+from pep_docs.forms import (
+    IDENTITY_NS,
+    PROTECTIVE_MARKING,
+    FormSpec,
+    display_value,
+    prepare,
+    reference,
+)
 from pep_docs.profiles import Profile
 from pep_docs.render import docx_package as pkg
 from pep_docs.render.docx_body import BodyBuilder, values_source
@@ -173,6 +180,7 @@ def context(spec: FormSpec, tables: list[Table]) -> dict[str, Any]:
         "ident": {k: clean(v, False) for k, v in ident.items()},
         "title": clean(spec.title, False),
         "subtitle": clean("  ·  ".join(subtitle), False),
+        "reference": reference(ident["form_id"], model.version),
         "child_name": child_name or "Personal Education Plan",
         "form_id": ident["form_id"],
         "authority_name": spec.profile.name,
