@@ -26,12 +26,12 @@ from pep_docs.forms import prepare
 from pep_docs.render.pdf_layout import (
     CARD_PARA_H,
     PARA_H,
+    LayoutKey,
     PlacedWidget,
     TextRun,
     Theme,
-    _Builder,
+    build_blocks,
 )
-from pep_docs.render.pdf_layout import LayoutKey as _LayoutKey
 from pep_docs.schema import Field, Table
 
 EXTRA_ROWS = 30
@@ -105,8 +105,7 @@ def form_model(authority: str, phase: str) -> FormModel:
             printed = max(node.rows, node.min_items, 1)
             always[node.pointer] = printed
             rows.append((node.pointer, printed + EXTRA_ROWS))
-    builder = _Builder(spec, theme, _LayoutKey(tuple(rows), ()))
-    blocks = builder.build()
+    blocks = build_blocks(spec, theme, LayoutKey(tuple(rows), ()))
     tables = [n for n in spec.model.walk(phase) if isinstance(n, Table)]
     model = FormModel(authority, phase, theme, [])
     for block in blocks:

@@ -738,6 +738,12 @@ def _place(block: Block, page: PageLayout, top: float, index: int) -> None:
             page.widgets.append(item)
 
 
+def build_blocks(spec: FormSpec, theme: Theme, key: LayoutKey) -> list[Block]:
+    """The form's blocks before they are put on pages: what a reader of a flattened copy
+    matches the pages against (`pep_docs.extractors.pdf_layout`)."""
+    return _Builder(spec, theme, key).build()
+
+
 def build_layout(spec: FormSpec, theme: Theme, key: LayoutKey) -> Layout:
     """The pages of a form; widgets carry concrete pointers for the rows of `key`."""
     builder = _Builder(spec, theme, key)
