@@ -116,3 +116,37 @@ def test_an_object_the_table_does_not_list_sends_the_file_to_the_full_walk(form)
     assert b"startxref\n%d" % (at + len(extra)) in hidden  # still a sound file
     assert _quick_inspection(hidden, "form.pdf", LIMITS) is None
     assert inspect_pdf(hidden, "form.pdf").pages == _quick_inspection(form, "f", LIMITS).pages
+
+
+def _linked_script(entry_for_script: int) -> bytes:
+    """A one-page PDF whose link runs a script (object 5); the table's entry for object 5
+    points at object `entry_for_script`."""
+    bodies = {
+        1: b"<</Type /Catalog /Pages 2 0 R>>",
+        2: b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+        3: b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots [4 0 R]>>",
+        4: b"<</Type /Annot /Subtype /Link /Rect [0 0 50 50] /A 5 0 R>>",
+        5: b"<</S /JavaScript /JS (app.alert(1))>>",
+    }
+    out, offsets = bytearray(b"%PDF-1.7\n"), {}
+    for number, body in bodies.items():
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    offsets[5] = offsets[entry_for_script]
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % offsets[n] for n in range(1, 6))
+    out += b"trailer\n<</Size 6 /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def test_an_object_the_table_points_away_from_sends_the_file_to_the_full_walk():
+    """Two entries at one place: the object the table should name is found by a reader that
+    repairs the table (pypdf does), so the quick look must not pass the file."""
+    from pep_docs.extractors.pdf_safety import _quick_inspection, inspect_pdf
+    from pep_docs.extractors.safety import LIMITS
+
+    assert inspect_pdf(_linked_script(5), "link.pdf").active == ("JavaScript",)
+    pointed_away = _linked_script(4)
+    assert _quick_inspection(pointed_away, "link.pdf", LIMITS) is None
+    assert inspect_pdf(pointed_away, "link.pdf").active == ("JavaScript",)

@@ -328,6 +328,11 @@ class PdfObjects:
                 self.offsets.setdefault(first + i, state)
             pos += 20 * count
 
+    def defines(self, number: int, offset: int) -> bool:
+        """Whether the file spells out object `number` at `offset`, where its table says it is."""
+        match = _OBJ.match(self.data, offset)
+        return match is not None and int(match.group(1)) == number
+
     def get(self, value: object) -> object:
         """An object itself, following a reference."""
         if not isinstance(value, Ref):

@@ -162,6 +162,10 @@ def _quick_object(
     objects: PdfObjects, number: int, offset: int, where: str, limits: Limits, so_far: int
 ) -> int | None:
     """Bytes the object's stream inflates to (0 without one); None: send the file to pypdf."""
+    if not objects.defines(number, offset):
+        # The table points at another object (two entries at one place): the object it should
+        # name is hidden from this check, as a reader that repairs the table would find it.
+        return None
     data = objects.data
     end = data.find(b"endobj", offset)
     if end < 0:
