@@ -102,6 +102,21 @@ def test_a_plain_form_is_inspected_quickly_and_anything_suspect_gets_the_full_wa
         assert inspect_pdf(scripted, "form.pdf").active == ("JavaScript", "AA")
 
 
+def test_an_incremental_update_is_inspected_quickly_old_versions_included(form):
+    """A reader saving in place appends the changed objects and a table for them: every
+    version is looked at, so a script in the version an update replaced still counts."""
+    from pep_docs.extractors.pdf_safety import _quick_inspection, inspect_pdf
+    from pep_docs.extractors.safety import LIMITS
+
+    body = b"<</Type /Annot /Subtype /Widget /T (/meeting/venue) /FT /Tx /V (Room 2)>>"
+    saved = _update(form, body)
+    assert PdfObjects(saved).definitions != PdfObjects(form).definitions
+    assert _quick_inspection(saved, "form.pdf", LIMITS) == inspect_pdf(form, "form.pdf")
+    script = b"<</Type /Annot /Subtype /Widget /T (/meeting/venue) /FT /Tx /AA <</JS (x)>> >>"
+    cleaned = _update(_update(form, script), body)  # the scripted version replaced
+    assert _quick_inspection(cleaned, "form.pdf", LIMITS) is None
+
+
 def test_an_object_the_table_does_not_list_sends_the_file_to_the_full_walk(form):
     from pep_docs.extractors.pdf_safety import _quick_inspection, inspect_pdf
     from pep_docs.extractors.safety import LIMITS

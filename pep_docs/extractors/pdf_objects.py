@@ -276,7 +276,10 @@ class PdfObjects:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.parser = _Parser(data)
+        # The newest entry of each object (the file as a reader sees it), and every in-use entry
+        # of every table, older versions of updated objects included (what the file holds).
         self.offsets: dict[int, tuple[int, int]] = {}
+        self.definitions: list[tuple[int, int]] = []
         self.trailer: dict[str, object] = {}
         self._cache: dict[int, object] = {}
         self._read_xref()
@@ -326,6 +329,8 @@ class PdfObjects:
             for i, (offset, gen, kind) in enumerate(entries):
                 state = (int(offset), int(gen)) if kind == b"n" else (-1, 0)
                 self.offsets.setdefault(first + i, state)
+                if kind == b"n":
+                    self.definitions.append((first + i, int(offset)))
             pos += 20 * count
 
     def defines(self, number: int, offset: int) -> bool:

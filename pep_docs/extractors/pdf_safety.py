@@ -12,12 +12,12 @@ Every object reachable from the trailer is visited once (cycles in outlines, pag
 /Prev chains end where an object repeats); stream data is inflated in chunks with a cap,
 never held whole.
 
-A plain file -- a classic cross-reference table, no object streams, and none of the names of
-active content (nor any name written with # escapes) anywhere outside stream data, as our
-forms, pypdf, qpdf and poppler write them -- is inspected by the small object reader
-(`pdf_objects`) instead: every object in its table is looked at, the page tree counted and
-every Flate stream inflated with the same caps, in milliseconds instead of a full pypdf parse.
-Anything else gets the full walk.
+A plain file -- classic cross-reference tables (incremental updates too), no object streams,
+and none of the names of active content (nor any name written with # escapes) anywhere outside
+stream data, as our forms, pypdf, qpdf and poppler write them -- is inspected by the small
+object reader (`pdf_objects`) instead: every object its tables list is looked at (versions an
+update replaced too), the page tree counted and every Flate stream inflated with the same caps,
+in milliseconds instead of a full pypdf parse. Anything else gets the full walk.
 """
 
 from __future__ import annotations
@@ -127,19 +127,17 @@ def _quick_inspection(data: bytes, where: str, limits: Limits) -> PdfInspection 
         objects = PdfObjects(data)
         if "Encrypt" in objects.trailer or len(objects.offsets) > MAX_OBJECTS:
             return None
-        # An object the table does not list (hidden, or left behind by an update) is never
-        # looked at here, but a reader rebuilding a damaged table would find it: full walk.
-        in_use = sum(1 for offset, _gen in objects.offsets.values() if offset >= 0)
-        if not _lists_every_object(data, in_use):
+        # Every object the file spells out is looked at, older versions that an incremental
+        # update replaced included: a reader rebuilding a damaged table would find them. One no
+        # table lists (hidden) sends the file to the full walk.
+        if not _lists_every_object(data, len(objects.definitions)):
             return None
         pages = _count_pages(objects)
         if pages is None:
             return None
         _check_pages(pages, where, limits)
         inflated = 0
-        for number, (offset, _gen) in objects.offsets.items():
-            if offset < 0:
-                continue
+        for number, offset in objects.definitions:
             size = _quick_object(objects, number, offset, where, limits, inflated)
             if size is None:
                 return None
