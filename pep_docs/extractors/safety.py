@@ -234,9 +234,40 @@ def parse_xml(data: bytes, where: str, limits: Limits = LIMITS) -> etree._Elemen
     # A DOCTYPE can follow a long comment, past the first bytes: ask the parser too.
     if root.getroottree().docinfo.doctype:
         raise _doctype(where)
-    if _depth_exceeds(root, limits.max_xml_depth):
+    if not _parser_bounds_depth(data, limits.max_xml_depth) and _depth_exceeds(
+        root, limits.max_xml_depth
+    ):
         raise _too_deep(where, limits)
     return root
+
+
+# The XML declaration Word and LibreOffice write: UTF-8, named or by default.
+_UTF8_DECLARATION = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\?>""", re.IGNORECASE)
+_ENCODING = re.compile(rb"""\sencoding\s*=\s*["']([^"']*)["']""")
+
+
+def _parser_bounds_depth(data: bytes, limit: int) -> bool:
+    """Whether libxml2 has already enforced `limit`, so the tree need not be walked again.
+
+    The parser refuses elements nested deeper than 256 levels (`LIBXML_MAX_DEPTH`), but not a
+    comment or processing instruction inside the deepest element, which the walk counts as a
+    level. So with a limit of 256 or more, a UTF-8 part with neither (no `<!--`, and no `<?`
+    past the XML declaration, as in everything Word and LibreOffice write) is within the limit
+    already. The test is on the bytes and errs towards walking: another encoding (UTF-16, or
+    UTF-7, where `<` need not be the byte `<`), or the same marks in CDATA, are walked."""
+    if limit < LIBXML_MAX_DEPTH or b"<!--" in data:
+        return False
+    declaration = _UTF8_DECLARATION.match(data)
+    if declaration:
+        named = _ENCODING.search(declaration.group())
+        if named and named.group(1).lower() not in (b"utf-8", b"utf8"):
+            return False
+        rest = declaration.end()
+    else:  # no declaration: UTF-8 unless the first bytes say otherwise
+        rest = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        if data[rest : rest + 1] != b"<" or data[rest + 1 : rest + 2] in (b"\x00", b""):
+            return False
+    return data.find(b"<?", rest) < 0
 
 
 def _doctype(where: str) -> UnsafeInputError:
