@@ -32,6 +32,7 @@ from pep_docs.extractors.docx_layout import (
     layout_for,
 )
 from pep_docs.extractors.docx_text import (
+    SDT,
     TBL,
     blocks,
     cells,
@@ -199,7 +200,7 @@ class _Matcher:
         for i, blank in enumerate(self.layout.tables):
             if blank.kind != kind or (word and blank.word != word):
                 continue
-            keys = {c[0] for c in blank.columns} if kind == "rows" else blank.labels.keys()
+            keys = blank.keys
             overlap = len(labels & keys) if kind != "cards" else 1
             if overlap == 0 or (kind == "rows" and overlap < max(1, len(keys) // 2)):
                 continue
@@ -272,7 +273,7 @@ class _Matcher:
         columns = dict(blank.columns)
         patterns = [columns.get(h) for h in header]
         for n, tr in enumerate(trs[1:]):
-            if self.plain_rows_only and tr.find(f".//{{{W}}}sdt") is not None:
+            if self.plain_rows_only and next(tr.iter(SDT), None) is not None:
                 continue
             where = self.where(n + 1)
             found = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 from lxml import etree
 
@@ -59,6 +59,15 @@ class BlankTable:
     columns: tuple[tuple[str, str], ...] = ()  # rows: (label_key of header, pattern pointer)
     table: str = ""  # rows, cards: the table's pointer
     word: str = ""  # cards: label_key of "Target"
+
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        """The labels a returned table is matched by: its column headers, or its row labels.
+
+        (Asked of every blank table for every returned table: computed once per blank form.)"""
+        if self.kind == "rows":
+            return frozenset(c[0] for c in self.columns)
+        return frozenset(self.labels)
 
 
 @dataclass
