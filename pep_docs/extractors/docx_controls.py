@@ -19,7 +19,7 @@ from functools import cache, lru_cache
 
 from lxml import etree
 
-from pep_docs.extractors.docx_text import by_tag, text_of
+from pep_docs.extractors.docx_text import by_tag, small_text_of
 from pep_docs.extractors.result import Assembler, Reading, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.forms import IDENTITY_NS
@@ -113,9 +113,9 @@ def read_identity(package: SafeZip) -> dict[str, str]:
     return {}
 
 
-def _text(node: etree._Element) -> str:
-    """Text as the person sees it: runs joined, breaks and paragraphs as newlines."""
-    return text_of(node)
+def _text(content: etree._Element) -> str:
+    """A control's text as the person sees it: runs joined, breaks and paragraphs as newlines."""
+    return small_text_of(content)
 
 
 _P = f"{{{W}}}p"
