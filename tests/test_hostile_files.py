@@ -721,3 +721,15 @@ def test_xml_one_level_too_deep_is_refused_whatever_the_node(inner, encoding):
         parse_xml(data, "test")
     shallow = f'<?xml version="1.0" encoding="{encoding}"?>{body[3:-4]}'.encode(encoding)
     parse_xml(shallow, "test")  # 256 levels with the comment: within the limit
+
+
+def test_markup_search_finds_what_a_plain_search_finds():
+    """`_marked` (memchr for a rare byte, then the `<` before it) answers as `in` would."""
+    from pep_docs.extractors.safety import _marked
+
+    rng = random.Random(8)
+    for _ in range(2000):
+        data = bytes(rng.choice(b"<!?a>") for _ in range(rng.randrange(0, 12)))
+        start = rng.randrange(0, 4)
+        for mark in (b"!", b"?"):
+            assert _marked(data, mark, start) == (b"<" + mark in data[start:]), (data, start)

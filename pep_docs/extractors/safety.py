@@ -214,7 +214,7 @@ _DECLARATION = re.compile(rb"<!(?i:doctype|entity)")
 
 def parse_xml(data: bytes, where: str, limits: Limits = LIMITS) -> etree._Element:
     """Parse untrusted XML: no DOCTYPE at all, no entities, no network, bounded depth and text."""
-    if b"<!" in data and _DECLARATION.search(data):
+    if _marked(data, b"!") and _DECLARATION.search(data):
         raise _doctype(where)
     try:
         root = etree.fromstring(data, _PARSER)
@@ -255,7 +255,7 @@ def _parser_bounds_depth(data: bytes, limit: int) -> bool:
     past the XML declaration, as in everything Word and LibreOffice write) is within the limit
     already. The test is on the bytes and errs towards walking: another encoding (UTF-16, or
     UTF-7, where `<` need not be the byte `<`), or the same marks in CDATA, are walked."""
-    if limit < LIBXML_MAX_DEPTH or b"<!--" in data:
+    if limit < LIBXML_MAX_DEPTH or _marked(data, b"!"):  # a comment (or CDATA: walked too)
         return False
     declaration = _UTF8_DECLARATION.match(data)
     if declaration:
@@ -267,7 +267,21 @@ def _parser_bounds_depth(data: bytes, limit: int) -> bool:
         rest = 3 if data.startswith(b"\xef\xbb\xbf") else 0
         if data[rest : rest + 1] != b"<" or data[rest + 1 : rest + 2] in (b"\x00", b""):
             return False
-    return data.find(b"<?", rest) < 0
+    return not _marked(data, b"?", rest)
+
+
+def _marked(data: bytes, mark: bytes, start: int = 0) -> bool:
+    """Whether `<` followed by `mark` occurs in `data` at or after `start`.
+
+    `bytes.find` of two bytes steps through every byte of a 300 KB part (a quarter of a
+    millisecond, as long as parsing a tenth of it); of one rare byte (`!`, `?`) it is a memchr,
+    and only its few hits are checked for the `<` before them."""
+    at = data.find(mark, start + 1)
+    while at >= 0:
+        if data[at - 1] == 0x3C:  # <
+            return True
+        at = data.find(mark, at + 1)
+    return False
 
 
 def _doctype(where: str) -> UnsafeInputError:
