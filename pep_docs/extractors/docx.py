@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pep_docs.errors import FormReadError
 from pep_docs.extractors.docx_controls import (
+    BodyScan,
     read_controls,
     read_identity,
-    scan_body,
     unmapped_text,
 )
 from pep_docs.extractors.docx_labels import (
@@ -41,7 +41,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
     model = load_model()
     titles = section_titles_for(identity.get("authority"))
     assembler = Assembler(model, titles)
-    scanned = scan_body(body)
+    scanned = BodyScan(body)
     found = read_controls(package, assembler, model, scanned)
     if not found:
         return _read_without_controls(package, body, where, identity)

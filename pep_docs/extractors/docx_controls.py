@@ -134,49 +134,48 @@ class Control:
     content: etree._Element | None
 
 
-@dataclass
 class BodyScan:
     """One walk of the body, shared by every reader of a file with controls.
 
-    `answers`: each control that holds one answer: not the group control wrapping the form, and
-    the innermost where LibreOffice has wrapped a control in another bound to the same value.
-    `outside`: each paragraph's pieces of text that lie in no control but the group control
-    (labels, guidance, headings, typed text).
+    `answers()` yields each control that holds one answer as the walk reaches it: not the group
+    control wrapping the form, and the innermost where LibreOffice has wrapped a control in
+    another bound to the same value. The same walk fills `outside`: each paragraph's pieces of
+    text that lie in no control but the group control (labels, guidance, headings, typed text),
+    complete once `answers()` is exhausted.
+
+    One pass of lxml's C iterator: two XPath queries over the whole body took longer (each walk
+    of a 7-page form is most of a millisecond). Controls are yielded, not listed, so that each
+    one's elements are let go once it is read: thousands of live objects at a time made
+    Python's collector run its full collections several times as often.
     """
 
-    answers: list[Control]
-    outside: dict[etree._Element, list[str]]
+    def __init__(self, body: etree._Element):
+        self.body = body
+        self.outside: dict[etree._Element, list[str]] = {}
 
-
-def scan_body(body: etree._Element) -> BodyScan:
-    """The answer controls and the text outside them, in one pass of lxml's C iterator.
-
-    (Two XPath queries over the whole body took twice as long: each walk of a 7-page form is
-    most of a millisecond.)"""
-    answers = []
-    inside: set[etree._Element] = set()  # every w:t in a control that is not a group
-    outside: dict[etree._Element, list[str]] = {}
-    for el in body.iter(_W_SDT, _T):
-        if el.tag == _T:
-            if el not in inside:
-                p = el.getparent().getparent()  # w:t in w:r in w:p, mostly
-                if p is None or p.tag != _P:
-                    p = next(el.iterancestors(_P), None)
-                if p is not None:
-                    outside.setdefault(p, []).append(el.text or "")
-            continue
-        props, contents = [], []
-        for child in el:
-            if child.tag == _W_SDTPR:
-                props.append(by_tag(child))
-            elif child.tag == _W_SDTCONTENT:
-                contents.append(child)
-        grouped = [_W_GROUP in pr for pr in props]
-        if not any(grouped):  # a group control's text is the form's; any other's is an answer
-            inside.update(el.iter(_T))
-        if not all(grouped) and all(next(c.iter(_W_SDT), None) is None for c in contents):
-            answers.append(Control(el, props[0], contents[0] if contents else None))
-    return BodyScan(answers, outside)
+    def answers(self) -> Iterator[Control]:
+        inside: set[etree._Element] = set()  # every w:t in a control that is not a group
+        outside = self.outside
+        for el in self.body.iter(_W_SDT, _T):
+            if el.tag == _T:
+                if el not in inside:
+                    p = el.getparent().getparent()  # w:t in w:r in w:p, mostly
+                    if p is None or p.tag != _P:
+                        p = next(el.iterancestors(_P), None)
+                    if p is not None:
+                        outside.setdefault(p, []).append(el.text or "")
+                continue
+            props, contents = [], []
+            for child in el:
+                if child.tag == _W_SDTPR:
+                    props.append(by_tag(child))
+                elif child.tag == _W_SDTCONTENT:
+                    contents.append(child)
+            grouped = [_W_GROUP in pr for pr in props]
+            if not any(grouped):  # a group control's text is the form's; any other's an answer
+                inside.update(el.iter(_T))
+            if not all(grouped) and all(next(c.iter(_W_SDT), None) is None for c in contents):
+                yield Control(el, props[0], contents[0] if contents else None)
 
 
 def _pointer_of(control: Control, model: PepModel) -> tuple[str | None, str]:
@@ -287,11 +286,12 @@ def read_controls(
 ) -> int:
     """Feed every answer control to the assembler; the number of controls found.
 
-    `scanned`: `scan_body` of `word/document.xml`, already parsed (it is parsed once per file)."""
-    scanned = scanned or scan_body(package.xml("word/document.xml"))
+    `scanned`: `word/document.xml`, already parsed (it is parsed once per file), to be walked;
+    its text outside the controls is then known too."""
+    scanned = scanned or BodyScan(package.xml("word/document.xml"))
     bound = bound_values(package)
     found = 0
-    for control in scanned.answers:
+    for control in scanned.answers():
         pointer, how = _pointer_of(control, model)
         content = control.content
         if pointer is None:
@@ -333,7 +333,10 @@ def _warn_unread(bound: dict[str, str], assembler: Assembler) -> None:
 
 def static_texts(body: etree._Element) -> set[str]:
     """Normalised text of every paragraph outside answer controls (labels, guidance, headings)."""
-    return {_norm(t) for t in _outside_controls(scan_body(body))}
+    scanned = BodyScan(body)
+    for _ in scanned.answers():  # the walk that finds the text outside them
+        pass
+    return {_norm(t) for t in _outside_controls(scanned)}
 
 
 def _outside_controls(scanned: BodyScan, skip: Set[etree._Element] = frozenset()) -> Iterator[str]:
