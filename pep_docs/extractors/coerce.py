@@ -24,6 +24,11 @@ _ORDINAL = re.compile(r"(?<=\d)(st|nd|rd|th)\b", re.I)
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^[£$]?\s*(-?\d{1,3}(?:,\d{3})+|-?\d+)(\.\d+)?\s*(%|pounds?|p)?$", re.I)
+# Day, month name, year: the way most dates are typed, read in 1 µs rather than dateutil's 20-50.
+# Years from 1000 only: dateutil reads "0001" as 2001. A test compares the two on every day,
+# month name and a spread of years.
+_WRITTEN_DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]+) ([1-9]\d{3})$")
+_MONTHS = dateparser.parserinfo()  # dateutil's own month names and abbreviations
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.I)
 
 
@@ -55,6 +60,13 @@ def coerce_date(text: str) -> date | None:
     # A default day would invent one for "March 2026": require a day and a year to be written.
     if not re.search(r"\b\d{1,2}\b.*\b\d{4}\b|\b\d{4}\b.*\b\d{1,2}\b", text):
         return None
+    written = _WRITTEN_DATE.match(text)
+    month = _MONTHS.month(written.group(2)) if written else None
+    if month is not None:  # "12 March 2026": what dateutil gives, without its tokeniser
+        try:
+            return date(int(written.group(3)), month, int(written.group(1)))
+        except ValueError:
+            return None
     try:
         # dayfirst: 03/04/2026 is 3 April in England.
         return dateparser.parse(text, dayfirst=True, fuzzy=False).date()
