@@ -448,16 +448,19 @@ def set_pointer(document: dict[str, Any], pointer: str, value: Any) -> None:
     tokens = pointer.split("/")[1:]
     node: Any = document
     for token, nxt in zip(tokens, tokens[1:], strict=False):
-        child_default: Any = [] if nxt.isdigit() else {}
         if isinstance(node, list):
             index = int(token)
             while len(node) <= index:
                 node.append({} if not nxt.isdigit() else [])
             if node[index] is None:
-                node[index] = child_default
+                node[index] = [] if nxt.isdigit() else {}
             node = node[index]
-        else:
-            node = node.setdefault(token, child_default)
+        elif token in node:
+            node = node[token]
+        else:  # (not setdefault: that would make an empty container at every step)
+            child: Any = [] if nxt.isdigit() else {}
+            node[token] = child
+            node = child
     last = tokens[-1]
     if isinstance(node, list):
         index = int(last)

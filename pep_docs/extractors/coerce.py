@@ -20,6 +20,7 @@ from pep_docs.schema import Field
 
 TRUE_WORDS = {"☒", "☑", "✓", "✔", "x", "yes", "y", "true", "ticked", "1", "on"}
 FALSE_WORDS = {"☐", "", "no", "n", "false", "unticked", "0", "off"}
+_SPACES = re.compile(r"\s+")
 _ORDINAL = re.compile(r"(?<=\d)(st|nd|rd|th)\b", re.I)
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -41,7 +42,7 @@ class Coerced:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def coerce_date(text: str) -> date | None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Set
-from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -124,8 +124,7 @@ _W_SDT = f"{{{W}}}sdt"
 _W_GROUP = f"{{{W}}}group"
 
 
-@dataclass(frozen=True)
-class Control:
+class Control(NamedTuple):  # a named tuple: made 300 times a form, faster than a dataclass
     """A content control that holds one answer, with its properties (`w:sdtPr`'s children by
     tag) and its content (`w:sdtContent`, None when it has none)."""
 
