@@ -112,11 +112,22 @@ def coerce(field: Field, raw: str) -> Coerced:
         return Coerced(text, f"'{text}' is neither ticked nor unticked; kept as typed")
     if field.choices:
         wanted = _choice_key(text)
-        for value, label in field.choices:
-            if wanted in (_choice_key(value), _choice_key(label)):
-                return Coerced(value)
+        index = _choice_index(field)
+        if wanted in index:
+            return Coerced(index[wanted])
         return Coerced(text, f"'{text}' is not one of the choices; kept as typed")
     return Coerced(text)
+
+
+@lru_cache(maxsize=1 << 12)
+def _choice_index(field: Field) -> dict[str, str]:
+    """A field's choices by the comparable key of their value and of their label: the first
+    choice with that key, as a look down the list in order would find it."""
+    index: dict[str, str] = {}
+    for value, label in field.choices:
+        index.setdefault(_choice_key(value), value)
+        index.setdefault(_choice_key(label), value)
+    return index
 
 
 @lru_cache(maxsize=1 << 14)  # the same labels and values, form after form
