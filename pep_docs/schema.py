@@ -369,6 +369,10 @@ class PepModel:
     def has(self, pointer: str) -> bool:
         return pattern_pointer(pointer) in self._by_pointer
 
+    def get(self, pointer: str) -> Node | None:
+        """`node(pointer)`, or None where `has(pointer)` is False (one look-up for both)."""
+        return self._by_pointer.get(pattern_pointer(pointer))
+
     def describe(self, pointer: str, section_titles: Mapping[str, str] | None = None) -> str:
         """Where a value sits, in the words of the form.
 
