@@ -180,7 +180,7 @@ class _Matcher:
         if len(first) > 1:
             blank = self.best("rows", set(first))
             if blank is not None:
-                self.records(trs, blank)
+                self.records(trs, first, blank)
                 return
         if self.plain_rows_only:
             return
@@ -268,8 +268,8 @@ class _Matcher:
             for text in extra:
                 self.unmapped(text, self.where(n))
 
-    def records(self, trs: list[etree._Element], blank: BlankTable) -> None:
-        header = [label_key(text_of(tc, self.texts)) for tc in cells(trs[0])]
+    def records(self, trs: list[etree._Element], header: list[str], blank: BlankTable) -> None:
+        """`header`: the label keys of the first row's cells."""
         columns = dict(blank.columns)
         patterns = [columns.get(h) for h in header]
         for n, tr in enumerate(trs[1:]):
