@@ -385,6 +385,10 @@ class PepModel:
     def has(self, pointer: str) -> bool:
         return pattern_pointer(pointer) in self._by_pointer
 
+    def get(self, pointer: str) -> Node | None:
+        """`node(pointer)`, or None where `has(pointer)` is False (one look-up for both)."""
+        return self._by_pointer.get(pattern_pointer(pointer))
+
     def describe(self, pointer: str, section_titles: Mapping[str, str] | None = None) -> str:
         """Where a value sits, in the words of the form.
 
@@ -464,16 +468,19 @@ def set_pointer(document: dict[str, Any], pointer: str, value: Any) -> None:
     tokens = pointer.split("/")[1:]
     node: Any = document
     for token, nxt in zip(tokens, tokens[1:], strict=False):
-        child_default: Any = [] if nxt.isdigit() else {}
         if isinstance(node, list):
             index = int(token)
             while len(node) <= index:
                 node.append({} if not nxt.isdigit() else [])
             if node[index] is None:
-                node[index] = child_default
+                node[index] = [] if nxt.isdigit() else {}
             node = node[index]
-        else:
-            node = node.setdefault(token, child_default)
+        elif token in node:
+            node = node[token]
+        else:  # (not setdefault: that would make an empty container at every step)
+            child: Any = [] if nxt.isdigit() else {}
+            node[token] = child
+            node = child
     last = tokens[-1]
     if isinstance(node, list):
         index = int(last)

@@ -29,6 +29,25 @@ def test_uk_dates(text, expected):
     assert typed("/meeting/date", text) == (expected, None)
 
 
+def test_written_dates_read_as_dateutil_reads_them():
+    """'12 March 2026' is read without dateutil, to the same date (or none) dateutil gives."""
+    from dateutil import parser as dateparser
+
+    from pep_docs.extractors.coerce import coerce_date
+
+    info = dateparser.parserinfo()
+    names = [name for spellings in info.MONTHS for name in spellings] + ["SEPT", "march", "Marc"]
+    for year in ("2026", "2024", "2100", "1000", "9999", "0001", "0999"):
+        for day in [*range(0, 40), "05"]:
+            for name in names:
+                text = f"{day} {name} {year}"
+                try:
+                    expected = dateparser.parse(text, dayfirst=True, fuzzy=False).date()
+                except (ValueError, OverflowError):
+                    expected = None
+                assert coerce_date(text) == expected, text
+
+
 @pytest.mark.parametrize("text", ["March 2026", "31/02/2026", "next week"])
 def test_a_date_that_cannot_be_read_is_kept_as_typed(text):
     assert typed("/meeting/date", text) == (

@@ -703,3 +703,36 @@ def test_warm_reads_every_authoritys_blank_forms_once():
         12,
         12,
     )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-7"])
+@pytest.mark.parametrize("inner", ["<!--c-->", "<?pi x?>", "<b/>"])
+def test_xml_one_level_too_deep_is_refused_whatever_the_node(inner, encoding):
+    """libxml2 bounds elements to 256 levels itself, so the depth walk is skipped for plain
+    UTF-8 XML; a comment or processing instruction inside the 256th element, which the parser
+    lets through, is still refused, also where another encoding hides its `<!--` from a byte
+    test."""
+    from pep_docs.errors import UnsafeInputError
+    from pep_docs.extractors.safety import parse_xml
+
+    body = "<a>" * 256 + inner + "</a>" * 256
+    data = f'<?xml version="1.0" encoding="{encoding}"?>{body}'.encode(encoding)
+    with pytest.raises(UnsafeInputError, match="nested deeper than 256 levels"):
+        parse_xml(data, "test")
+    shallow = f'<?xml version="1.0" encoding="{encoding}"?>{body[3:-4]}'.encode(encoding)
+    parse_xml(shallow, "test")  # 256 levels with the comment: within the limit
+
+
+def test_markup_search_finds_what_a_plain_search_finds():
+    """`_marked` (memchr for a rare byte, then the `<` before it) answers as `in` would."""
+    from pep_docs.extractors.safety import _marked
+
+    rng = random.Random(8)
+    for n in range(3000):
+        size = rng.randrange(0, 12) if n < 2000 else rng.randrange(60, 200)  # past 64 hits too
+        data = bytes(rng.choice(b"<!?a>" if n < 2000 else b"!?a>") for _ in range(size))
+        if n >= 2500:
+            data += rng.choice([b"<!", b"<?", b""])
+        start = rng.randrange(0, 4)
+        for mark in (b"!", b"?"):
+            assert _marked(data, mark, start) == (b"<" + mark in data[start:]), (data, start)

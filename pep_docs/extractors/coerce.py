@@ -20,10 +20,16 @@ from pep_docs.schema import Field
 
 TRUE_WORDS = {"☒", "☑", "✓", "✔", "x", "yes", "y", "true", "ticked", "1", "on"}
 FALSE_WORDS = {"☐", "", "no", "n", "false", "unticked", "0", "off"}
+_SPACES = re.compile(r"\s+")
 _ORDINAL = re.compile(r"(?<=\d)(st|nd|rd|th)\b", re.I)
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^[£$]?\s*(-?\d{1,3}(?:,\d{3})+|-?\d+)(\.\d+)?\s*(%|pounds?|p)?$", re.I)
+# Day, month name, year: the way most dates are typed, read in 1 µs rather than dateutil's 20-50.
+# Years from 1000 only: dateutil reads "0001" as 2001. A test compares the two on every day,
+# month name and a spread of years.
+_WRITTEN_DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]+) ([1-9]\d{3})$")
+_MONTHS = dateparser.parserinfo()  # dateutil's own month names and abbreviations
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.I)
 
 
@@ -36,7 +42,7 @@ class Coerced:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def coerce_date(text: str) -> date | None:
@@ -55,6 +61,13 @@ def coerce_date(text: str) -> date | None:
     # A default day would invent one for "March 2026": require a day and a year to be written.
     if not re.search(r"\b\d{1,2}\b.*\b\d{4}\b|\b\d{4}\b.*\b\d{1,2}\b", text):
         return None
+    written = _WRITTEN_DATE.match(text)
+    month = _MONTHS.month(written.group(2)) if written else None
+    if month is not None:  # "12 March 2026": what dateutil gives, without its tokeniser
+        try:
+            return date(int(written.group(3)), month, int(written.group(1)))
+        except ValueError:
+            return None
     try:
         # dayfirst: 03/04/2026 is 3 April in England.
         return dateparser.parse(text, dayfirst=True, fuzzy=False).date()
@@ -99,11 +112,22 @@ def coerce(field: Field, raw: str) -> Coerced:
         return Coerced(text, f"'{text}' is neither ticked nor unticked; kept as typed")
     if field.choices:
         wanted = _choice_key(text)
-        for value, label in field.choices:
-            if wanted in (_choice_key(value), _choice_key(label)):
-                return Coerced(value)
+        index = _choice_index(field)
+        if wanted in index:
+            return Coerced(index[wanted])
         return Coerced(text, f"'{text}' is not one of the choices; kept as typed")
     return Coerced(text)
+
+
+@lru_cache(maxsize=1 << 12)
+def _choice_index(field: Field) -> dict[str, str]:
+    """A field's choices by the comparable key of their value and of their label: the first
+    choice with that key, as a look down the list in order would find it."""
+    index: dict[str, str] = {}
+    for value, label in field.choices:
+        index.setdefault(_choice_key(value), value)
+        index.setdefault(_choice_key(label), value)
+    return index
 
 
 @lru_cache(maxsize=1 << 14)  # the same labels and values, form after form

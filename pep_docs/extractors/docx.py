@@ -7,7 +7,12 @@ that one tree.
 from __future__ import annotations
 
 from pep_docs.errors import FormReadError
-from pep_docs.extractors.docx_controls import read_controls, read_identity, unmapped_text
+from pep_docs.extractors.docx_controls import (
+    BodyScan,
+    read_controls,
+    read_identity,
+    unmapped_text,
+)
 from pep_docs.extractors.docx_labels import (
     layout_of,
     printed_identity,
@@ -36,7 +41,8 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
     model = load_model()
     titles = section_titles_for(identity.get("authority"))
     assembler = Assembler(model, titles)
-    found = read_controls(package, assembler, model, body=body)
+    scanned = BodyScan(body)
+    found = read_controls(package, assembler, model, scanned)
     if not found:
         return _read_without_controls(package, body, where, identity)
     layout = layout_of(identity)
@@ -44,7 +50,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
         added = read_added_rows(body, layout, assembler)
         assembler.unmapped.extend(
             unmapped_text(
-                body, lambda text: layout.is_printed(text, identity.get("child_id", "")), added
+                scanned, lambda text: layout.is_printed(text, identity.get("child_id", "")), added
             )
         )
     extraction = assembler.finish(identity, {"kind": "docx", "file": where, "controls": found})

@@ -32,6 +32,7 @@ from pep_docs.extractors.docx_layout import (
     layout_for,
 )
 from pep_docs.extractors.docx_text import (
+    SDT,
     TBL,
     blocks,
     cells,
@@ -184,7 +185,7 @@ class _Matcher:
         if len(first) > 1:
             blank = self.best("rows", set(first))
             if blank is not None:
-                self.records(trs, blank)
+                self.records(trs, first, blank)
                 return
         if self.plain_rows_only:
             return
@@ -204,7 +205,7 @@ class _Matcher:
         for i, blank in enumerate(self.layout.tables):
             if blank.kind != kind or (word and blank.word != word):
                 continue
-            keys = {c[0] for c in blank.columns} if kind == "rows" else blank.labels.keys()
+            keys = blank.keys
             overlap = len(labels & keys) if kind != "cards" else 1
             if overlap == 0 or (kind == "rows" and overlap < max(1, len(keys) // 2)):
                 continue
@@ -265,12 +266,12 @@ class _Matcher:
             for text in extra:
                 self.unmapped(text, self.where(n))
 
-    def records(self, trs: list[etree._Element], blank: BlankTable) -> None:
-        header = [label_key(text_of(tc, self.texts)) for tc in cells(trs[0])]
+    def records(self, trs: list[etree._Element], header: list[str], blank: BlankTable) -> None:
+        """`header`: the label keys of the first row's cells."""
         columns = dict(blank.columns)
         patterns = [columns.get(h) for h in header]
         for n, tr in enumerate(trs[1:]):
-            if self.plain_rows_only and tr.find(f".//{{{W}}}sdt") is not None:
+            if self.plain_rows_only and next(tr.iter(SDT), None) is not None:
                 continue
             where = self.where(n + 1)
             found = []

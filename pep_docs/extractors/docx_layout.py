@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
 from lxml import etree
 
@@ -61,6 +61,15 @@ class BlankTable:
     table: str = ""  # rows, cards: the table's pointer
     word: str = ""  # cards: label_key of "Target"
 
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        """The labels a returned table is matched by: its column headers, or its row labels.
+
+        (Asked of every blank table for every returned table: computed once per blank form.)"""
+        if self.kind == "rows":
+            return frozenset(c[0] for c in self.columns)
+        return frozenset(self.labels)
+
 
 @dataclass
 class Layout:
@@ -82,10 +91,15 @@ _TERM_PHRASE = re.compile(r"\s*·?\s*\b(?:Autumn|Spring|Summer) term \d{4}\b", r
 def printed_key(text: str, child_id: str = "") -> str:
     """Text made comparable with what the blank form prints: the child's ID swapped for the
     stand-in's, the form id and the term left out, spaces collapsed, case folded, digits as #."""
-    from pep_docs.extractors.docx_controls import _norm
-
     if child_id:
         text = text.replace(child_id, STAND_IN_ID)
+    return _printed_key(text)
+
+
+@lru_cache(maxsize=1 << 14)  # a form's labels, guidance and headings come back in every return
+def _printed_key(text: str) -> str:
+    from pep_docs.extractors.docx_controls import _norm
+
     return _norm(_TERM_PHRASE.sub("", PRINTED_FORM_ID.sub("Form", text)))
 
 

@@ -113,11 +113,8 @@ class Assembler:
         return text in _PROMPTS or text == _norm(f.description)
 
     def add(self, reading: Reading) -> None:
-        if not self.model.has(reading.pointer):
-            self.unmapped.append(Unmapped(reading.raw, reading.where or reading.pointer))
-            return
-        f = self.model.node(reading.pointer)
-        if not isinstance(f, Field):
+        f = self.model.get(reading.pointer)
+        if not isinstance(f, Field):  # no node at all, or a group or table
             self.unmapped.append(Unmapped(reading.raw, reading.where or reading.pointer))
             return
         if self.is_placeholder(f, reading.raw):
