@@ -2,8 +2,8 @@
 
 Every field's full name is its JSON Pointer (see `pep_docs.render.pdf`). Values come back as a
 PDF reader stored them: text as typed, dates as typed (dd/mm/yyyy or otherwise), combo boxes
-as the enum value (or a label a reader wrote instead), check boxes as `/Yes` or `/Off` (no `/V`
-when never answered). Identity is in the Info dictionary (`/PepDocsIdentity`, JSON).
+as the choice's value (or a label a reader wrote instead; a yes/no question `true` or `false`),
+no `/V` when never answered. Identity is in the Info dictionary (`/PepDocsIdentity`, JSON).
 """
 
 from __future__ import annotations
@@ -59,12 +59,7 @@ def _raw(value: Any) -> str | None:
         return None
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    text = str(value)
-    if text == "/Yes":
-        return "☒"
-    if text == "/Off":
-        return "☐"
-    return text
+    return str(value)
 
 
 def field_values(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -100,7 +95,7 @@ def read_pdf_fields(data: bytes, where: str) -> Extraction | None:
             continue
         if name in ours:
             assembler.add(Reading(name, raw, "acroform", where=f"field {name}"))
-        elif raw not in ("☐",):
+        else:
             assembler.unmapped.append(Unmapped(raw, f"PDF field {name!r}"))
     extraction = assembler.finish(identity, {"kind": "pdf", "file": where, "fields": len(ours)})
     extraction.form = form_summary(identity, extraction.data)
