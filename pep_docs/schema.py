@@ -389,6 +389,13 @@ class PepModel:
         """`node(pointer)`, or None where `has(pointer)` is False (one look-up for both)."""
         return self._by_pointer.get(pattern_pointer(pointer))
 
+    def id_for(self, version: str) -> str:
+        """The `$id` of another version of this schema, as a form printing that version names
+        it (`1.0.0` -> `.../pep/1.0.0/pep.schema.json`)."""
+        if version == self.version or self.version == self.id:
+            return self.id
+        return self.id.replace(f"/{self.version}/", f"/{version}/", 1)
+
     def describe(self, pointer: str, section_titles: Mapping[str, str] | None = None) -> str:
         """Where a value sits, in the words of the form.
 

@@ -329,3 +329,26 @@ def test_path_3_a_value_that_cannot_be_typed_is_kept_as_typed_with_a_warning(ret
         "PEP meeting, Next PEP meeting: 'Date of next meeting': 'after half term, tbc' is not a "
         "date this form can read; kept as typed"
     ]
+
+
+def test_path_3_form_of_another_version_says_which(returns):
+    """A pasted copy of a form made with another version of the PEP form is read against the
+    current one, with a warning naming both versions (not 'the line is gone')."""
+    from lxml import etree
+
+    from tests.school_fill import _read, _write, q
+
+    parts = _read(returns["cb-post-16"]["bytes"]["pasted"])
+    body = etree.fromstring(parts["word/document.xml"])
+    current = load_model().version
+    [t] = [t for t in body.iter(q("w:t")) if f"PEP form version {current}" in (t.text or "")]
+    t.text = t.text.replace(current, "0.9.0")
+    parts["word/document.xml"] = etree.tostring(body)
+    result = extract(_write(parts))
+    assert result.form["schema_id"] == load_model().id.replace(f"/{current}/", "/0.9.0/")
+    messages = [w.message for w in result.warnings]
+    assert messages[-1] == (
+        "this form was made with another version of the PEP form (schema 0.9.0; this is "
+        f"{current}): it was read against the current one, so check its answers"
+    )
+    assert not any("which version" in m for m in messages)

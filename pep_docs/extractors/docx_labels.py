@@ -85,8 +85,8 @@ def printed_identity(
         form_id, version = PRINTED_FORM_ID.search(line), PRINTED_VERSION.search(line)
         if form_id:
             found.setdefault("form_id", form_id.group(1))
-        if version and version.group(1) == model.version:
-            found.setdefault("schema_id", model.id)
+        if version:  # another version's form is read, and warned about (extract)
+            found.setdefault("schema_id", model.id_for(version.group(1)))
         child = _CHILD_ID.search(line)
         if subtitle or not child:
             continue

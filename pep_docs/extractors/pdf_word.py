@@ -79,8 +79,8 @@ def word_identity(pages: list[PageText]) -> dict[str, str]:
         if found := _CHILD.search(text):
             identity.setdefault("child_id", found.group(1))
         version = PRINTED_VERSION.search(text)
-        if version and version.group(1) == model.version:
-            identity["schema_id"] = model.id
+        if version:  # another version's form is read, and warned about (extract)
+            identity["schema_id"] = model.id_for(version.group(1))
     for text in every:
         if found := PRINTED_FORM_ID.search(text):
             identity["form_id"] = found.group(1)
