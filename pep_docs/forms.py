@@ -94,8 +94,7 @@ class FormSpec:
 
     @property
     def child_name(self) -> str:
-        child = self.data.get("child", {}) if isinstance(self.data, Mapping) else {}
-        return " ".join(p for p in (child.get("first_name"), child.get("last_name")) if p)
+        return child_name_of(self.data)
 
     @property
     def title(self) -> str:
@@ -197,3 +196,15 @@ def prepare(
         data_digest=data_digest(data),
     )
     return FormSpec(profile=profile, phase=phase, model=model, data=data, identity=identity)
+
+
+# What the Word form's footer prints in place of the child's name when it has none.
+NO_NAME = "Personal Education Plan"
+
+
+def child_name_of(data: Any) -> str:
+    """The child's name as the form prints it: first and last name."""
+    child = data.get("child", {}) if isinstance(data, Mapping) else {}
+    if not isinstance(child, Mapping):
+        return ""
+    return " ".join(str(p) for p in (child.get("first_name"), child.get("last_name")) if p)

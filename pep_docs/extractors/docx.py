@@ -1,7 +1,9 @@
 """Reading a returned .docx: content controls (paths 1 and 2), else labels and tables (path 3).
 
-`word/document.xml` is parsed once (size- and depth-checked by `SafeZip`) and every reader walks
-that one tree.
+`word/document.xml` is parsed once (size- and depth-checked by `SafeZip`), made what Word shows
+with tracked changes accepted (`docx_notes.accept_changes`), and every reader walks that one
+tree. Comments, footnotes, endnotes and lines typed in the page header or footer are reported
+as unmapped text on every path.
 """
 
 from __future__ import annotations
@@ -19,8 +21,18 @@ from pep_docs.extractors.docx_labels import (
     read_added_rows,
     read_by_layout,
 )
+from pep_docs.extractors.docx_layout import Layout
+from pep_docs.extractors.docx_notes import (
+    Anchors,
+    accept_changes,
+    changes_warning,
+    margins,
+    notes,
+    related_parts,
+)
 from pep_docs.extractors.result import Assembler, Extraction, Warning_, form_summary
 from pep_docs.extractors.safety import SafeZip
+from pep_docs.forms import child_name_of
 from pep_docs.schema import load_model
 from pep_docs.validate import section_titles_for
 
@@ -36,7 +48,9 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
             where=where,
             hint="save the form as a Word document and send it again",
         )
-    body = package.xml("word/document.xml")
+    raw = package.read("word/document.xml")
+    body = package.xml("word/document.xml", raw)
+    changes = accept_changes(body, raw)
     identity = read_identity(package)
     model = load_model()
     titles = section_titles_for(identity.get("authority"))
@@ -44,7 +58,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
     scanned = BodyScan(body)
     found = read_controls(package, assembler, model, scanned)
     if not found:
-        return _read_without_controls(package, body, where, identity)
+        return _read_without_controls(package, body, where, identity, changes)
     layout = layout_of(identity)
     if layout is not None:
         added = read_added_rows(body, layout, assembler)
@@ -53,12 +67,39 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
                 scanned, lambda text: layout.is_printed(text, identity.get("child_id", "")), added
             )
         )
+    _read_notes(package, body, assembler, layout, identity, changes)
     extraction = assembler.finish(identity, {"kind": "docx", "file": where, "controls": found})
     extraction.form = form_summary(identity, extraction.data)
     return extraction
 
 
-def _read_without_controls(package: SafeZip, body, where: str, known: dict[str, str]) -> Extraction:
+def _read_notes(
+    package: SafeZip,
+    body,
+    assembler: Assembler,
+    layout: Layout | None,
+    identity: dict[str, str],
+    changes: int,
+) -> None:
+    """What the school wrote besides the form's answers: comments, notes, the page margins;
+    and a warning for tracked changes nobody accepted."""
+    parts = related_parts(package)
+    assembler.unmapped.extend(
+        notes(package, parts, Anchors(body, assembler.model, assembler.describe))
+    )
+    if layout is not None:
+        child_id, name = identity.get("child_id", ""), child_name_of(assembler.data)
+        assembler.unmapped.extend(
+            margins(package, parts, lambda line: layout.in_margins(line, child_id, name))
+        )
+    warning = changes_warning(changes)
+    if warning:
+        assembler.warnings.append(Warning_(None, None, warning))
+
+
+def _read_without_controls(
+    package: SafeZip, body, where: str, known: dict[str, str], changes: int
+) -> Extraction:
     """Path 3: the boxes are gone (copy/paste, Google Docs): read by labels and table positions."""
     model = load_model()
     identity = printed_identity(package, body, model, known)
@@ -75,6 +116,7 @@ def _read_without_controls(package: SafeZip, body, where: str, known: dict[str, 
     matched = read_by_layout(body, layout, assembler, identity.get("child_id", ""))
     if matched < MIN_TABLES:
         raise refusal
+    _read_notes(package, body, assembler, layout, identity, changes)
     extraction = assembler.finish(
         identity, {"kind": "docx", "file": where, "controls": 0, "tables_by_label": matched}
     )

@@ -16,6 +16,7 @@ kept too: a returned form's text that is not in it was typed by someone.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 
@@ -30,7 +31,8 @@ from pep_docs.extractors.docx_text import (
     style_of,
     text_of,
 )
-from pep_docs.forms import PRINTED_FORM_ID
+from pep_docs.extractors.safety import SafeZip
+from pep_docs.forms import NO_NAME, PRINTED_FORM_ID
 from pep_docs.schema import pattern_pointer
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -78,10 +80,18 @@ class Layout:
     static: frozenset[str]  # printed_key of all printed text outside the boxes
     card_words: frozenset[str]
     subtitle: str  # the blank's subtitle line, as printed
+    margins: frozenset[str] = frozenset()  # printed_key of the page header's and footer's lines
 
     def is_printed(self, text: str, child_id: str = "") -> bool:
         """Whether a blank form of this kind prints this text (a label, guidance, a heading)."""
         return printed_key(text, child_id) in self.static
+
+    def in_margins(self, text: str, child_id: str = "", child_name: str = "") -> bool:
+        """Whether a blank form prints this line in its page header or footer. The footer names
+        the child, whom the blank form has no name for."""
+        if child_name:
+            text = text.replace(child_name, NO_NAME)
+        return printed_key(text, child_id) in self.margins
 
 
 # The subtitle names the term ("Autumn term 2026"); the layout is learned once for all terms.
@@ -115,8 +125,9 @@ def _tags(el: etree._Element) -> list[str]:
     return out
 
 
-def learn(body: etree._Element) -> Layout:
-    """The layout of a rendered blank form's body."""
+def learn(body: etree._Element, margins: Iterable[str] = ()) -> Layout:
+    """The layout of a rendered blank form's body; `margins`: the lines of its page header and
+    footer."""
     from pep_docs.extractors.docx_controls import static_texts
 
     tables: list[BlankTable] = []
@@ -140,6 +151,7 @@ def learn(body: etree._Element) -> Layout:
         static=frozenset(printed_key(t) for t in static_texts(body)),
         card_words=frozenset(t.word for t in tables if t.kind == "cards"),
         subtitle=subtitle,
+        margins=frozenset(printed_key(t) for t in margins),
     )
 
 
@@ -182,18 +194,22 @@ def _field_rows(trs: list[etree._Element], heading: str, title: str, kind: str) 
 
 
 @cache
-def blank_body(authority: str, phase: str, term: str = "") -> etree._Element:
-    """The body of a blank form of this kind, rendered for the stand-in child (once per kind)."""
-    from pep_docs.extractors.safety import SafeZip
+def blank_form(authority: str, phase: str, term: str = "") -> SafeZip:
+    """A blank form of this kind, rendered for the stand-in child (once per kind)."""
     from pep_docs.forms import prepare
     from pep_docs.render.docx import render_docx
 
     data = {"authority": authority, "phase": phase, "child_id": STAND_IN_ID}
     spec = prepare(data={**data, "term": term} if term else data)
-    return SafeZip(render_docx(spec), "blank form").xml("word/document.xml")
+    return SafeZip(render_docx(spec), "blank form")
 
 
 @cache
 def layout_for(authority: str, phase: str) -> Layout:
     """The layout of an authority's form for a phase (learned once; the same for every term)."""
-    return learn(blank_body(authority, phase))
+    from pep_docs.extractors.docx_notes import margin_lines, related_parts
+
+    blank = blank_form(authority, phase)
+    parts = related_parts(blank)
+    lines = [line for kind in ("header", "footer") for line in margin_lines(blank, parts[kind])]
+    return learn(blank.xml("word/document.xml"), lines)

@@ -61,8 +61,7 @@ def text_of(el: etree._Element, texts: dict[etree._Element, str] | None = None) 
 
     `texts`: `paragraph_texts` of the document, when many cells of it are read."""
     if texts is not None:
-        if el.tag == P:
-            return texts.get(el, "").strip("\n")
+        # A paragraph's own text, then that of any paragraph inside it (in a text box).
         return "\n".join([texts.get(p, "") for p in el.iter(P)]).strip("\n")
     return _joined(el.iter(T, BR, CR, TAB, P))
 

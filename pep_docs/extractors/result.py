@@ -132,8 +132,12 @@ class Assembler:
         for reading in readings:
             self.add(reading)
 
+    def describe(self, pointer: str) -> str:
+        """Where a field is, in the words of this authority's form."""
+        return self.model.describe(pointer, self.titles)
+
     def warn(self, pointer: str | None, message: str) -> None:
-        label = self.model.describe(pointer, self.titles) if pointer else None
+        label = self.describe(pointer) if pointer else None
         self.warnings.append(Warning_(pointer, label, f"{label}: {message}" if label else message))
 
     def finish(self, form: dict[str, Any], source: dict[str, Any]) -> Extraction:

@@ -85,6 +85,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pep_docs.errors import TemplateError
 from pep_docs.forms import (
     IDENTITY_NS,
+    NO_NAME,
     PROTECTIVE_MARKING,
     FormSpec,
     display_value,
@@ -181,7 +182,7 @@ def context(spec: FormSpec, tables: list[Table]) -> dict[str, Any]:
         "title": clean(spec.title, False),
         "subtitle": clean("  ·  ".join(subtitle), False),
         "reference": reference(ident["form_id"], model.version),
-        "child_name": child_name or "Personal Education Plan",
+        "child_name": child_name or NO_NAME,
         "form_id": ident["form_id"],
         "authority_name": spec.profile.name,
         "virtual_school": spec.profile.virtual_school,

@@ -1,0 +1,204 @@
+"""What a person adds to a Word form besides its answers, and the body as Word shows it.
+
+A designated teacher does more than type into boxes: Word comments ("see the attached report"),
+footnotes and endnotes, a line typed into the page header or footer, a text box. None of it
+belongs to a field, and all of it must reach the officer: each becomes `unmapped` text saying
+where it was (a comment names the question it is on).
+
+Two things in the body would otherwise be read wrongly:
+
+- tracked changes not yet accepted: text moved away (`w:moveFrom`) is still `w:t` text, so
+  it would be read twice, and deleted text is not an answer. The form is read as if every
+  change were accepted, with a warning, since the school may not have meant to leave them;
+- a text box is written twice (`mc:AlternateContent`: a drawing for Word 2010 and later, and a
+  VML copy in `mc:Fallback` for older readers), so its text would be read twice.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable
+
+from lxml import etree
+
+from pep_docs.extractors.docx_text import SDT, TR, P, by_tag, cells, paragraph_texts, text_of
+from pep_docs.extractors.result import Unmapped
+from pep_docs.extractors.safety import SafeZip
+from pep_docs.schema import PepModel
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_FALLBACK = f"{{{MC}}}Fallback"
+_INS, _DEL, _MOVE_FROM, _MOVE_TO = (f"{{{W}}}{t}" for t in ("ins", "del", "moveFrom", "moveTo"))
+_SDT_PR, _GROUP = f"{{{W}}}sdtPr", f"{{{W}}}group"
+_ID, _TYPE, _AUTHOR = f"{{{W}}}id", f"{{{W}}}type", f"{{{W}}}author"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+# Relationship types by their last segment: the same in transitional and strict documents.
+KINDS = ("comments", "footnotes", "endnotes", "header", "footer")
+# The marks of what `accept_changes` removes, as bytes (whatever the prefix): a part without
+# any of them is not walked.
+_CHANGE_MARKS = (b"Fallback", b"moveFrom", b"delText", b":del ", b":ins ", b":moveTo ")
+# Footnotes Word always writes (the separator lines), which nobody typed.
+_SEPARATORS = frozenset({"separator", "continuationSeparator", "continuationNotice"})
+# What a note's reference element is called, and what a person calls the note.
+_NOTES = {
+    "comments": ("comment", "commentRangeStart", "commentReference", "a Word comment"),
+    "footnotes": ("footnote", "footnoteReference", "footnoteReference", "a footnote"),
+    "endnotes": ("endnote", "endnoteReference", "endnoteReference", "an endnote"),
+}
+
+
+def accept_changes(root: etree._Element, raw: bytes) -> int:
+    """Make `root` what Word shows with every tracked change accepted and each text box once;
+    the number of tracked changes there were (insertions, deletions and moves).
+
+    Only changes that hold content are counted: Word also marks each inserted or deleted
+    paragraph mark with an empty `w:ins` or `w:del`, which is no change of its own."""
+    if not any(mark in raw for mark in _CHANGE_MARKS):
+        return 0
+    for fallback in list(root.iter(_FALLBACK)):  # first: its copies are no changes of their own
+        fallback.getparent().remove(fallback)
+    changes = 0
+    doomed = []
+    for el in root.iter(_INS, _DEL, _MOVE_FROM, _MOVE_TO):
+        if len(el):
+            changes += 1 if el.tag != _MOVE_TO else 0  # a move is one change: counted at its source
+            if el.tag != _INS and el.tag != _MOVE_TO:
+                doomed.append(el)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+    return changes
+
+
+def changes_warning(changes: int) -> str | None:
+    if not changes:
+        return None
+    many = "change" if changes == 1 else "changes"
+    return (
+        f"this form has {changes} tracked {many} that nobody accepted: it was read as if they "
+        "were accepted (deleted text left out): check them"
+    )
+
+
+def related_parts(package: SafeZip) -> dict[str, list[str]]:
+    """The main document's comments, footnotes, endnotes, header and footer parts, by kind."""
+    found: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    name = "word/_rels/document.xml.rels"
+    if name not in package.names:
+        return found
+    for rel in package.xml(name).iter(f"{{{_RELS}}}Relationship"):
+        kind = rel.get("Type", "").rsplit("/", 1)[-1]
+        target = rel.get("Target", "")
+        if kind not in found or rel.get("TargetMode") == "External" or not target:
+            continue
+        if target.startswith("/"):
+            part = target.lstrip("/")
+        else:
+            part = posixpath.normpath(posixpath.join("word", target))
+        if part in package.names and part not in found[kind]:
+            found[kind].append(part)
+    return found
+
+
+class Anchors:
+    """Where in the form a note is: the question its mark is in or beside, in the form's words.
+
+    `describe` names a field by its pointer (`Assembler.describe`)."""
+
+    def __init__(self, body: etree._Element, model: PepModel, describe: Callable[[str], str]):
+        self.body = body
+        self.model = model
+        self.describe = describe
+        self._marks: dict[str, dict[str, etree._Element]] = {}
+
+    def of(self, tag: str, note_id: str) -> str:
+        """`' on <question>'`, `' near '<printed text>''`, or `''` when the mark is not found."""
+        marks = self._marks.get(tag)
+        if marks is None:
+            marks = self._marks[tag] = {}
+            for el in self.body.iter(f"{{{W}}}{tag}"):
+                marks.setdefault(el.get(_ID, ""), el)
+        el = marks.get(note_id)
+        if el is None:
+            return ""
+        for ancestor in el.iterancestors(SDT, TR, P):
+            if ancestor.tag == SDT:
+                pointer = self._pointer(ancestor)
+                if pointer:
+                    return f" on {self.describe(pointer)}"
+            elif ancestor.tag == TR:
+                for sdt in ancestor.iter(SDT):
+                    pointer = self._pointer(sdt)
+                    if pointer:
+                        return f" on {self.describe(pointer)}"
+                row = cells(ancestor)
+                label = text_of(row[0]).strip() if row else ""
+                if label:
+                    return f" near '{_short(label)}'"
+        paragraph = next(el.iterancestors(P), None)
+        text = text_of(paragraph).strip() if paragraph is not None else ""
+        return f" near '{_short(text)}'" if text else ""
+
+    def _pointer(self, sdt: etree._Element) -> str | None:
+        from pep_docs.extractors.docx_controls import Control, _pointer_of
+
+        pr = sdt.find(_SDT_PR)
+        if pr is None or pr.find(_GROUP) is not None:
+            return None
+        pointer, _ = _pointer_of(Control(sdt, by_tag(pr), None), self.model)
+        return pointer
+
+
+def notes(package: SafeZip, parts: dict[str, list[str]], anchors: Anchors) -> list[Unmapped]:
+    """Every comment, footnote and endnote with text, and where it is in the form."""
+    found = []
+    for kind, (element, mark, reference, called) in _NOTES.items():
+        for name in parts.get(kind, []):
+            root = package.xml_if_any(name)
+            if root is None:
+                continue
+            for note in root.iter(f"{{{W}}}{element}"):
+                if note.get(_TYPE) in _SEPARATORS:
+                    continue
+                text = text_of(note).strip()
+                if not text:
+                    continue
+                note_id = note.get(_ID, "")
+                where = anchors.of(mark, note_id) or anchors.of(reference, note_id)
+                author = note.get(_AUTHOR, "").strip()
+                by = f" by {author}" if author else ""
+                found.append(Unmapped(text, f"{called}{by}{where}"))
+    return found
+
+
+def margins(
+    package: SafeZip, parts: dict[str, list[str]], is_printed: Callable[[str], bool]
+) -> list[Unmapped]:
+    """Lines in the page header or footer that a blank form of this kind does not print."""
+    return [
+        Unmapped(line, f"typed in the page {kind}")
+        for kind in ("header", "footer")
+        for line in margin_lines(package, parts.get(kind, []))
+        if not is_printed(line)
+    ]
+
+
+def margin_lines(package: SafeZip, names: Iterable[str]) -> list[str]:
+    """Each paragraph's text in these header or footer parts (the header is a table: each of
+    its cells' paragraphs is one), as Word shows them."""
+    lines = []
+    for name in names:
+        raw = package.read(name)
+        if not raw.strip():
+            continue
+        root = package.xml(name)
+        accept_changes(root, raw)
+        lines.extend(text.strip() for text in paragraph_texts(root).values() if text.strip())
+    return lines
+
+
+def _short(text: str, limit: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

@@ -1,0 +1,254 @@
+"""What a school adds to a Word form besides its answers reaches the officer, on every path.
+
+A filled form (as `tests/school_fill.py` fills it, playing Word) is given what designated
+teachers add in Word: a comment on a question, a footnote and an endnote, a line in the page
+header, a text box (written twice, as Word writes it: a drawing and its VML fallback), and
+tracked changes nobody accepted (an insertion, a deletion and a move inside an answer). Then it
+is read as returned (path 1), after a real LibreOffice opened and saved it (path 2), and with
+its content controls gone (path 3). Each note is in `unmapped` once, saying where it was; the
+answers read as Word shows them with the changes accepted, and a warning says there were
+changes.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from lxml import etree
+
+from pep_docs.extractors import extract
+from tests.conftest import PEPS, load
+from tests.school_fill import (
+    NS,
+    _read,
+    _set_bound,
+    _write,
+    libreoffice,
+    q,
+    school_form,
+    strip_controls,
+)
+
+FIXTURE = PEPS / "bf-early-years-initial.json"
+CHANGED = "/child_views/going_well"  # the answer with tracked changes in it
+SHOWN = "Enjoys art and PE. Has two good friends on his own."  # it, changes accepted
+COMMENT = "Venue changed at short notice: see the email of 3 November."
+FOOTNOTE = "Figures from the school's own tracker, not the local authority's."
+ENDNOTE = "Form completed with the carer present."
+HEADER = "Draft 2, updated by the designated teacher"
+TEXT_BOX = "Please ring me about transport to the new setting."
+AUTHOR = "Ms Example Teacher"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+CT = "application/vnd.openxmlformats-officedocument.wordprocessingml"
+WORD_NS = (
+    'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'xmlns:v="urn:schemas-microsoft-com:vml" '
+    'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+)
+
+
+def _run(text: str, tag: str = "w:t") -> str:
+    return f'<w:r><{tag} xml:space="preserve">{text}</{tag}></w:r>'
+
+
+def _notes_part(kind: str, text: str) -> bytes:
+    """A footnotes or endnotes part as Word writes it: two separators, then note 1."""
+    one = kind[:-1]
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{kind} {WORD_NS}>'
+        f'<w:{one} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{one}>'
+        f'<w:{one} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
+        f"</w:r></w:p></w:{one}>"
+        f'<w:{one} w:id="1"><w:p><w:r><w:{one}Ref/></w:r>{_run(" " + text)}</w:p></w:{one}>'
+        f"</w:{kind}>"
+    ).encode()
+
+
+def _text_box(text: str) -> etree._Element:
+    """A paragraph holding a text box, as Word 2010 and later write it (drawing + VML copy)."""
+    first, rest = text.split(" ", 1)  # with a word deleted, change tracking on
+    deleted = f'<w:del w:id="31" w:author="{AUTHOR}">{_run(" please", "w:delText")}</w:del>'
+    box = f"<w:txbxContent><w:p>{_run(first)}{deleted}{_run(' ' + rest)}</w:p></w:txbxContent>"
+    xml = (
+        f"<w:p {WORD_NS}><w:r><mc:AlternateContent>"
+        f'<mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData>'
+        f"<wps:wsp><wps:txbx>{box}</wps:txbx></wps:wsp>"
+        f"</a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
+        f"<mc:Fallback><w:pict><v:rect><v:textbox>{box}</v:textbox></v:rect></w:pict>"
+        f"</mc:Fallback></mc:AlternateContent></w:r></w:p>"
+    )
+    return etree.fromstring(xml)
+
+
+def _control(body: etree._Element, pointer: str) -> etree._Element:
+    return next(
+        sdt
+        for sdt in body.iter(q("w:sdt"))
+        if sdt.find("w:sdtPr/w:tag", NS) is not None
+        and sdt.find("w:sdtPr/w:tag", NS).get(q("w:val")) == pointer
+    )
+
+
+def with_notes(docx: bytes) -> bytes:
+    """The filled form with what a designated teacher adds in Word."""
+    parts = _read(docx)
+    body = etree.fromstring(parts["word/document.xml"])
+    # A comment on the venue: its range around the box, its mark in a run after it.
+    venue = _control(body, "/meeting/venue")
+    parent = venue.getparent()
+    at = parent.index(venue)
+    parent.insert(at, etree.fromstring(f'<w:commentRangeStart xmlns:w="{NS["w"]}" w:id="7"/>'))
+    parent.insert(at + 2, etree.fromstring(f'<w:commentRangeEnd xmlns:w="{NS["w"]}" w:id="7"/>'))
+    parent.insert(
+        at + 3,
+        etree.fromstring(f'<w:r xmlns:w="{NS["w"]}"><w:commentReference w:id="7"/></w:r>'),
+    )
+    # The footnote's and endnote's marks: after the labels of the meeting date and time.
+    for pointer, kind in (("/meeting/date", "footnote"), ("/meeting/time", "endnote")):
+        row = next(_control(body, pointer).iterancestors(q("w:tr")))
+        label = next(row.iter(q("w:p")))
+        label.append(
+            etree.fromstring(f'<w:r xmlns:w="{NS["w"]}"><w:{kind}Reference w:id="1"/></w:r>')
+        )
+    # Tracked changes in a paragraph answer: an insertion, a deletion and a move.
+    content = _control(body, CHANGED).find("w:sdtContent", NS)
+    for child in list(content):
+        content.remove(child)
+    changes = (
+        f'<w:p xmlns:w="{NS["w"]}">'
+        f'<w:moveTo w:id="21" w:author="{AUTHOR}">{_run("Enjoys art and PE. ")}</w:moveTo>'
+        f"{_run('Has two good friends')}"
+        f'<w:del w:id="22" w:author="{AUTHOR}">{_run(" with help", "w:delText")}</w:del>'
+        f'<w:ins w:id="23" w:author="{AUTHOR}">{_run(" on his own")}</w:ins>{_run(".")}'
+        f'<w:moveFrom w:id="24" w:author="{AUTHOR}">{_run(" Enjoys art and PE.")}</w:moveFrom>'
+        "</w:p>"
+    )
+    content.append(etree.fromstring(changes))
+    # Word keeps the value bound to the box as the box shows it.
+    values = next(n for n in parts if n.startswith("customXml/item") and b"values" in parts[n])
+    bound = etree.fromstring(parts[values])
+    _set_bound(bound, CHANGED, SHOWN)
+    parts[values] = etree.tostring(bound, xml_declaration=True, encoding="UTF-8")
+    # A text box after the first table.
+    table = next(body.iter(q("w:tbl")))
+    table.addnext(_text_box(TEXT_BOX))
+    parts["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8")
+    parts["word/comments.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:comments {WORD_NS}>'
+        f'<w:comment w:id="7" w:author="{AUTHOR}" w:initials="ET"><w:p>'
+        f"<w:r><w:annotationRef/></w:r>{_run(COMMENT)}</w:p></w:comment></w:comments>"
+    ).encode()
+    parts["word/footnotes.xml"] = _notes_part("footnotes", FOOTNOTE)
+    parts["word/endnotes.xml"] = _notes_part("endnotes", ENDNOTE)
+    header = etree.fromstring(parts["word/header1.xml"])
+    header.append(etree.fromstring(f'<w:p xmlns:w="{NS["w"]}">{_run(HEADER)}</w:p>'))
+    parts["word/header1.xml"] = etree.tostring(header, xml_declaration=True, encoding="UTF-8")
+    rels = parts["word/_rels/document.xml.rels"].decode()
+    types = parts["[Content_Types].xml"].decode()
+    for n, kind in enumerate(("comments", "footnotes", "endnotes")):
+        rel = f'<Relationship Id="rIdNote{n}" Type="{REL}/{kind}" Target="{kind}.xml"/>'
+        rels = rels.replace("</Relationships>", rel + "</Relationships>")
+        override = f'<Override PartName="/word/{kind}.xml" ContentType="{CT}.{kind}+xml"/>'
+        types = types.replace("</Types>", override + "</Types>")
+    parts["word/_rels/document.xml.rels"] = rels.encode()
+    parts["[Content_Types].xml"] = types.encode()
+    return _write(parts)
+
+
+@pytest.fixture(scope="module")
+def returns(tmp_path_factory) -> dict:
+    doc = load(FIXTURE)
+    filled, _ = school_form(doc)
+    noted = with_notes(filled)
+    root = tmp_path_factory.mktemp("notes")
+    (root / "noted.docx").write_bytes(noted)
+    (saved,) = libreoffice([root / "noted.docx"], root / "lo", "docx", root / "profile")
+    return {
+        "plain": extract(filled),
+        "word": extract(noted),
+        "libreoffice": extract(saved.read_bytes()),
+        "pasted": extract(strip_controls(noted)),
+        "plain-pasted": extract(strip_controls(filled)),
+    }
+
+
+def _pairs(extraction) -> list[tuple[str, str]]:
+    return [(u.text, u.where) for u in extraction.unmapped]
+
+
+def _without(data: dict, pointer: str) -> dict:
+    out = copy.deepcopy(data)
+    section, name = pointer.strip("/").split("/")
+    del out[section][name]
+    return out
+
+
+CHANGES_WARNING = (
+    "this form has 4 tracked changes that nobody accepted: it was read as if they were "
+    "accepted (deleted text left out): check them"
+)
+
+
+def test_word_every_note_once_where_it_was(returns):
+    word, plain = returns["word"], returns["plain"]
+    assert _pairs(word) == _pairs(plain) + [
+        (TEXT_BOX, "typed outside the form's boxes"),
+        (COMMENT, f"a Word comment by {AUTHOR} on PEP meeting: 'Venue'"),
+        (FOOTNOTE, "a footnote on PEP meeting: 'Date of meeting'"),
+        (ENDNOTE, "an endnote on PEP meeting: 'Time of meeting'"),
+        (HEADER, "typed in the page header"),
+    ]
+
+
+def test_word_changes_read_as_accepted_and_warned(returns):
+    word, plain = returns["word"], returns["plain"]
+    assert word.data["child_views"]["going_well"] == SHOWN
+    assert _without(word.data, CHANGED) == _without(plain.data, CHANGED)
+    assert [w.message for w in word.warnings] == [w.message for w in plain.warnings] + [
+        CHANGES_WARNING
+    ]
+
+
+def test_libreoffice_keeps_every_note(returns):
+    """LibreOffice rewrites all of it (its own comment and note parts, its own text box XML,
+    and the text box its own way); every note still arrives once."""
+    saved, plain = returns["libreoffice"], returns["plain"]
+    added = [pair for pair in _pairs(saved) if pair not in _pairs(plain)]
+    assert sorted(text for text, _ in added) == sorted(
+        [TEXT_BOX, COMMENT, FOOTNOTE, ENDNOTE, HEADER]
+    )
+    where = dict(added)
+    assert where[COMMENT].startswith(f"a Word comment by {AUTHOR}")
+    assert where[HEADER] == "typed in the page header"
+    # LibreOffice fills a bound box from the data part, where Word keeps the text as shown:
+    # the changes in the answer are gone; the one in the text box is kept.
+    assert saved.data["child_views"]["going_well"] == SHOWN
+    assert saved.warnings[-1].message == CHANGES_WARNING.replace(
+        "4 tracked changes", "1 tracked change"
+    )
+
+
+def test_pasted_notes_named_by_the_label_beside_them(returns):
+    """Without content controls, a note is placed by the label in its row."""
+    pasted, plain = returns["pasted"], returns["plain-pasted"]
+    assert _pairs(pasted) == _pairs(plain) + [
+        (TEXT_BOX, "after 'PEP meeting'"),
+        (COMMENT, f"a Word comment by {AUTHOR} near 'Venue'"),
+        (FOOTNOTE, "a footnote near 'Date of meeting'"),
+        (ENDNOTE, "an endnote near 'Time of meeting'"),
+        (HEADER, "typed in the page header"),
+    ]
+    assert pasted.data["child_views"]["going_well"] == SHOWN
+    assert pasted.warnings[-1].message == CHANGES_WARNING
+
+
+def test_a_form_without_notes_reports_none(returns):
+    """The blank form's own header and footer lines (the footer names the child) are printed,
+    not typed."""
+    plain = returns["plain"]
+    assert [u for u in plain.unmapped if "page" in u.where or "note" in u.where] == []
+    assert not any("tracked" in w.message for w in plain.warnings)
