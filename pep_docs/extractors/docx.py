@@ -48,9 +48,8 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
             where=where,
             hint="save the form as a Word document and send it again",
         )
-    raw = package.read("word/document.xml")
-    body = package.xml("word/document.xml", raw)
-    changes = accept_changes(body, raw)
+    body = package.xml("word/document.xml")
+    changes = accept_changes(body)
     identity = read_identity(package)
     model = load_model()
     titles = section_titles_for(identity.get("authority"))

@@ -35,9 +35,6 @@ _ID, _TYPE, _AUTHOR = f"{{{W}}}id", f"{{{W}}}type", f"{{{W}}}author"
 _RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 # Relationship types by their last segment: the same in transitional and strict documents.
 KINDS = ("comments", "footnotes", "endnotes", "header", "footer")
-# The marks of what `accept_changes` removes, as bytes (whatever the prefix): a part without
-# any of them is not walked.
-_CHANGE_MARKS = (b"Fallback", b"moveFrom", b"delText", b":del ", b":ins ", b":moveTo ")
 # Footnotes Word always writes (the separator lines), which nobody typed.
 _SEPARATORS = frozenset({"separator", "continuationSeparator", "continuationNotice"})
 # What a note's reference element is called, and what a person calls the note.
@@ -48,14 +45,14 @@ _NOTES = {
 }
 
 
-def accept_changes(root: etree._Element, raw: bytes) -> int:
+def accept_changes(root: etree._Element) -> int:
     """Make `root` what Word shows with every tracked change accepted and each text box once;
     the number of tracked changes there were (insertions, deletions and moves).
 
     Only changes that hold content are counted: Word also marks each inserted or deleted
-    paragraph mark with an empty `w:ins` or `w:del`, which is no change of its own."""
-    if not any(mark in raw for mark in _CHANGE_MARKS):
-        return 0
+    paragraph mark with an empty `w:ins` or `w:del`, which is no change of its own. (In a
+    document that has none of these elements the walks cost nothing: lxml does not walk for a
+    name the document's parser never met.)"""
     for fallback in list(root.iter(_FALLBACK)):  # first: its copies are no changes of their own
         fallback.getparent().remove(fallback)
     changes = 0
@@ -190,11 +187,10 @@ def margin_lines(package: SafeZip, names: Iterable[str]) -> list[str]:
     its cells' paragraphs is one), as Word shows them."""
     lines = []
     for name in names:
-        raw = package.read(name)
-        if not raw.strip():
+        root = package.xml_if_any(name)
+        if root is None:
             continue
-        root = package.xml(name)
-        accept_changes(root, raw)
+        accept_changes(root)
         lines.extend(text.strip() for text in paragraph_texts(root).values() if text.strip())
     return lines
 

@@ -154,10 +154,8 @@ class SafeZip:
             )
         return data
 
-    def xml(self, name: str, data: bytes | None = None) -> etree._Element:
-        """A part parsed: `data` when its bytes were read already."""
-        data = self.read(name) if data is None else data
-        return parse_xml(data, f"{self.where}, part {name}", self.limits)
+    def xml(self, name: str) -> etree._Element:
+        return parse_xml(self.read(name), f"{self.where}, part {name}", self.limits)
 
     def xml_if_any(self, name: str) -> etree._Element | None:
         """A part that may be left empty (LibreOffice sometimes writes custom XML parts empty)."""
