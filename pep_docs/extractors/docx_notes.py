@@ -53,8 +53,7 @@ def accept_changes(root: etree._Element) -> int:
     paragraph mark with an empty `w:ins` or `w:del`, which is no change of its own. (In a
     document that has none of these elements the walks cost nothing: lxml does not walk for a
     name the document's parser never met.)"""
-    for fallback in list(root.iter(_FALLBACK)):  # first: its copies are no changes of their own
-        fallback.getparent().remove(fallback)
+    _remove(list(root.iter(_FALLBACK)))  # first: its copies are no changes of their own
     changes = 0
     doomed = []
     for el in root.iter(_INS, _DEL, _MOVE_FROM, _MOVE_TO):
@@ -62,11 +61,15 @@ def accept_changes(root: etree._Element) -> int:
             changes += 1 if el.tag != _MOVE_TO else 0  # a move is one change: counted at its source
             if el.tag != _INS and el.tag != _MOVE_TO:
                 doomed.append(el)
-    for el in doomed:
-        parent = el.getparent()
-        if parent is not None:
-            parent.remove(el)
+    _remove(doomed)
     return changes
+
+
+def _remove(elements: list[etree._Element]) -> None:
+    for el in elements:
+        parent = el.getparent()
+        if parent is not None:  # not the root; or inside one removed already
+            parent.remove(el)
 
 
 def changes_warning(changes: int) -> str | None:
