@@ -185,6 +185,29 @@ def old_doc(folder: Path) -> Path:
     return made
 
 
+def odt(folder: Path) -> Path:
+    """The form saved by a real LibreOffice in its own format (its Save As default)."""
+    source = folder / "convert" / "form.docx"
+    source.parent.mkdir()
+    source.write_bytes(FORMS["docx"])
+    profile = folder / "lo-profile"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+         "odt", "--outdir", str(source.parent), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    made = write(folder, "form.odt", (source.parent / "form.odt").read_bytes())
+    shutil.rmtree(source.parent)
+    shutil.rmtree(profile)
+    return made
+
+
+def pages(folder: Path) -> Path:
+    """What Apple Pages saves: a zip of IWA (protobuf) streams, here with made-up bytes."""
+    parts = {"Index/Document.iwa": b"\x00\x01", "Metadata/Properties.plist": b"bplist00"}
+    return write(folder, "form.pages", rezip(parts))
+
+
 def docm(folder: Path) -> Path:
     types = docx_parts()["[Content_Types].xml"].replace(
         b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
@@ -470,6 +493,10 @@ CASES = [
          f"the file has no [Content_Types].xml, so it is not a whole Word document ({RESEND})"),
     Case("docx-password", password_docx, f"the Word document is password-protected ({UNLOCK})"),
     Case("doc-renamed-docx", old_doc, f"this is an old Word (.doc) file, not a .docx ({RESEND})"),
+    Case("odt", odt,
+         "this is an OpenDocument file (.odt, as LibreOffice saves by default), not the Word form (in LibreOffice choose File > Save As, set the file type to 'Word 2007-365 (.docx)', keep that format, and send the .docx)"),
+    Case("apple-pages", pages,
+         "this is an Apple Pages document, not the Word form (in Pages choose File > Export To > Word, and send the .docx)"),
     Case("docm-renamed-docx", docm,
          f"this is a macro-enabled Word document (.docm), not a .docx: refused, and its macros were not run ({RESEND})"),
     # Word: the XML inside

@@ -167,6 +167,9 @@ class SafeZip:
 
 def check_word_package(package: SafeZip) -> None:
     """A returned .docx must be a whole Word document without macros (its macros never run)."""
+    other = other_word_processor(package)
+    if other is not None:
+        raise other
     if "[Content_Types].xml" not in package.names:
         raise FormReadError(
             "the file has no [Content_Types].xml, so it is not a whole Word document",
@@ -184,6 +187,31 @@ def check_word_package(package: SafeZip) -> None:
             where=package.where,
             hint=RESEND,
         )
+
+
+def other_word_processor(package: SafeZip) -> FormReadError | None:
+    """Why a zip that another word processor saved in its own format is not read, with how to
+    save it as Word; None when it is not one of those.
+
+    LibreOffice's own format (OpenDocument, .odt) starts with a `mimetype` entry naming it;
+    Apple Pages keeps its document in `Index/*.iwa`."""
+    if "mimetype" in package.names and "[Content_Types].xml" not in package.names:
+        mimetype = package.read("mimetype")[:100].decode("ascii", "replace").strip()
+        if mimetype.startswith("application/vnd.oasis.opendocument"):
+            return FormReadError(
+                "this is an OpenDocument file (.odt, as LibreOffice saves by default), not the "
+                "Word form",
+                where=package.where,
+                hint="in LibreOffice choose File > Save As, set the file type to "
+                "'Word 2007-365 (.docx)', keep that format, and send the .docx",
+            )
+    if any(name.startswith("Index/") and name.endswith(".iwa") for name in package.names):
+        return FormReadError(
+            "this is an Apple Pages document, not the Word form",
+            where=package.where,
+            hint="in Pages choose File > Export To > Word, and send the .docx",
+        )
+    return None
 
 
 def ole_refusal(data: bytes, where: str) -> FormReadError:
