@@ -2,12 +2,13 @@
 
 A filled form (as `tests/school_fill.py` fills it, playing Word) is given what designated
 teachers add in Word: a comment on a question, a footnote and an endnote, a line in the page
-header, a text box (written twice, as Word writes it: a drawing and its VML fallback), and
-tracked changes nobody accepted (an insertion, a deletion and a move inside an answer). Then it
+header, a text box (written twice, as Word writes it: a drawing and its VML fallback), two
+pictures (a screenshot in an answer, one on a line of its own), and tracked changes nobody
+accepted (an insertion, a deletion and a move inside an answer, a deletion in the text box). Then it
 is read as returned (path 1), after a real LibreOffice opened and saved it (path 2), and with
-its content controls gone (path 3). Each note is in `unmapped` once, saying where it was; the
-answers read as Word shows them with the changes accepted, and a warning says there were
-changes.
+its content controls gone (path 3). Each note is in `unmapped` once, saying where it was; each
+picture is named in a warning; the answers read as Word shows them with the changes accepted,
+and a warning says there were changes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tests.school_fill import (
 )
 
 FIXTURE = PEPS / "bf-early-years-initial.json"
+PICTURED = "/attainment/summary"  # the answer with a screenshot pasted into it
 CHANGED = "/child_views/going_well"  # the answer with tracked changes in it
 SHOWN = "Enjoys art and PE. Has two good friends on his own."  # it, changes accepted
 COMMENT = "Venue changed at short notice: see the email of 3 November."
@@ -80,6 +82,23 @@ def _text_box(text: str) -> etree._Element:
         f"</a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
         f"<mc:Fallback><w:pict><v:rect><v:textbox>{box}</v:textbox></v:rect></w:pict>"
         f"</mc:Fallback></mc:AlternateContent></w:r></w:p>"
+    )
+    return etree.fromstring(xml)
+
+
+def _picture(n: int) -> etree._Element:
+    """A run holding a picture, as Word inserts one (in line with text)."""
+    pic = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+    xml = (
+        f'<w:r {WORD_NS} xmlns:pic="{pic}" xmlns:r="{REL}"><w:drawing>'
+        '<wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="952500" cy="952500"/>'
+        f'<wp:docPr id="{n}" name="Picture {n}"/><a:graphic><a:graphicData uri="{pic}">'
+        f'<pic:pic><pic:nvPicPr><pic:cNvPr id="{n}" name="tracker.png"/><pic:cNvPicPr/>'
+        '</pic:nvPicPr><pic:blipFill><a:blip r:embed="rIdPic"/><a:stretch><a:fillRect/>'
+        '</a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/>'
+        '<a:ext cx="952500" cy="952500"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/>'
+        "</a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline>"
+        "</w:drawing></w:r>"
     )
     return etree.fromstring(xml)
 
@@ -136,6 +155,13 @@ def with_notes(docx: bytes) -> bytes:
     # A text box after the first table.
     table = next(body.iter(q("w:tbl")))
     table.addnext(_text_box(TEXT_BOX))
+    # A screenshot of the school's tracker in an answer, and one on a line of its own.
+    content = _control(body, PICTURED).find("w:sdtContent", NS)
+    content.append(_picture(101))
+    tables = list(body.iter(q("w:tbl")))
+    tables[3].addnext(etree.fromstring(f'<w:p xmlns:w="{NS["w"]}"/>'))
+    tables[3].getnext().append(_picture(102))
+    parts["word/media/tracker.png"] = parts["word/media/logo.png"]
     parts["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8")
     parts["word/comments.xml"] = (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:comments {WORD_NS}>'
@@ -148,6 +174,8 @@ def with_notes(docx: bytes) -> bytes:
     header.append(etree.fromstring(f'<w:p xmlns:w="{NS["w"]}">{_run(HEADER)}</w:p>'))
     parts["word/header1.xml"] = etree.tostring(header, xml_declaration=True, encoding="UTF-8")
     rels = parts["word/_rels/document.xml.rels"].decode()
+    picture = f'<Relationship Id="rIdPic" Type="{REL}/image" Target="media/tracker.png"/>'
+    rels = rels.replace("</Relationships>", picture + "</Relationships>")
     types = parts["[Content_Types].xml"].decode()
     for n, kind in enumerate(("comments", "footnotes", "endnotes")):
         rel = f'<Relationship Id="rIdNote{n}" Type="{REL}/{kind}" Target="{kind}.xml"/>'
@@ -204,12 +232,30 @@ def test_word_every_note_once_where_it_was(returns):
     ]
 
 
-def test_word_changes_read_as_accepted_and_warned(returns):
+PICTURE_ON_A_LINE = (
+    None,
+    "a picture was pasted in the form near 'Who the child is and where they are in their "
+    "education.': it cannot be read, so look at it there",
+)
+PICTURE_IN_ANSWER = (
+    PICTURED,
+    "Attainment and progress: 'Progress summary': a picture was pasted here: it cannot be "
+    "read, so look at it in the form",
+)
+
+
+def _warnings(extraction) -> list[tuple[str | None, str]]:
+    return [(w.pointer, w.message) for w in extraction.warnings]
+
+
+def test_word_changes_read_as_accepted_pictures_named(returns):
     word, plain = returns["word"], returns["plain"]
     assert word.data["child_views"]["going_well"] == SHOWN
     assert _without(word.data, CHANGED) == _without(plain.data, CHANGED)
-    assert [w.message for w in word.warnings] == [w.message for w in plain.warnings] + [
-        CHANGES_WARNING
+    assert _warnings(word) == _warnings(plain) + [
+        PICTURE_ON_A_LINE,
+        PICTURE_IN_ANSWER,
+        (None, CHANGES_WARNING),
     ]
 
 
@@ -227,9 +273,11 @@ def test_libreoffice_keeps_every_note(returns):
     # LibreOffice fills a bound box from the data part, where Word keeps the text as shown:
     # the changes in the answer are gone; the one in the text box is kept.
     assert saved.data["child_views"]["going_well"] == SHOWN
-    assert saved.warnings[-1].message == CHANGES_WARNING.replace(
-        "4 tracked changes", "1 tracked change"
-    )
+    assert _warnings(saved) == _warnings(plain) + [
+        PICTURE_ON_A_LINE,
+        PICTURE_IN_ANSWER,
+        (None, CHANGES_WARNING.replace("4 tracked changes", "1 tracked change")),
+    ]
 
 
 def test_pasted_notes_named_by_the_label_beside_them(returns):
@@ -243,7 +291,12 @@ def test_pasted_notes_named_by_the_label_beside_them(returns):
         (HEADER, "typed in the page header"),
     ]
     assert pasted.data["child_views"]["going_well"] == SHOWN
-    assert pasted.warnings[-1].message == CHANGES_WARNING
+    assert _warnings(pasted) == _warnings(plain) + [
+        PICTURE_ON_A_LINE,
+        (None, "a picture was pasted in the form near 'Progress summary': it cannot be read, "
+         "so look at it there"),
+        (None, CHANGES_WARNING),
+    ]  # fmt: skip
 
 
 def test_a_form_without_notes_reports_none(returns):
@@ -251,4 +304,4 @@ def test_a_form_without_notes_reports_none(returns):
     not typed."""
     plain = returns["plain"]
     assert [u for u in plain.unmapped if "page" in u.where or "note" in u.where] == []
-    assert not any("tracked" in w.message for w in plain.warnings)
+    assert not any("tracked" in w.message or "picture" in w.message for w in plain.warnings)

@@ -28,6 +28,7 @@ from pep_docs.extractors.docx_notes import (
     changes_warning,
     margins,
     notes,
+    pictures,
     related_parts,
 )
 from pep_docs.extractors.result import Assembler, Extraction, Warning_, form_summary
@@ -81,11 +82,15 @@ def _read_notes(
     changes: int,
 ) -> None:
     """What the school wrote besides the form's answers: comments, notes, the page margins;
-    and a warning for tracked changes nobody accepted."""
+    a warning for each picture pasted in, and for tracked changes nobody accepted."""
     parts = related_parts(package)
-    assembler.unmapped.extend(
-        notes(package, parts, Anchors(body, assembler.model, assembler.describe))
-    )
+    anchors = Anchors(body, assembler.model, assembler.describe)
+    assembler.unmapped.extend(notes(package, parts, anchors))
+    for pointer, message in pictures(body, anchors):
+        if pointer:
+            assembler.warn(pointer, message)
+        else:
+            assembler.warnings.append(Warning_(None, None, message))
     if layout is not None:
         child_id, name = identity.get("child_id", ""), child_name_of(assembler.data)
         assembler.unmapped.extend(

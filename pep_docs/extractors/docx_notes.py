@@ -35,6 +35,14 @@ _ID, _TYPE, _AUTHOR = f"{{{W}}}id", f"{{{W}}}type", f"{{{W}}}author"
 _RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 # Relationship types by their last segment: the same in transitional and strict documents.
 KINDS = ("comments", "footnotes", "endnotes", "header", "footer")
+# What is pasted that is not text, by the element that holds it (a text box is a drawing too,
+# but its text is read; a VML copy inside mc:Fallback is gone before this is asked).
+_PICTURES = {
+    "{http://schemas.openxmlformats.org/drawingml/2006/picture}pic": "a picture",
+    "{urn:schemas-microsoft-com:vml}imagedata": "a picture",
+    "{http://schemas.openxmlformats.org/drawingml/2006/chart}chart": "a chart",
+    f"{{{W}}}object": "an embedded object (a spreadsheet or another document)",
+}
 # Footnotes Word always writes (the separator lines), which nobody typed.
 _SEPARATORS = frozenset({"separator", "continuationSeparator", "continuationNotice"})
 # What a note's reference element is called, and what a person calls the note.
@@ -114,32 +122,47 @@ class Anchors:
         self._marks: dict[str, dict[str, etree._Element]] = {}
 
     def of(self, tag: str, note_id: str) -> str:
-        """`' on <question>'`, `' near '<printed text>''`, or `''` when the mark is not found."""
+        """Where the note with this mark is (see `where`), or `''` when the mark is not found."""
         marks = self._marks.get(tag)
         if marks is None:
             marks = self._marks[tag] = {}
             for el in self.body.iter(f"{{{W}}}{tag}"):
                 marks.setdefault(el.get(_ID, ""), el)
         el = marks.get(note_id)
-        if el is None:
-            return ""
-        for ancestor in el.iterancestors(SDT, TR, P):
+        return self.where(el) if el is not None else ""
+
+    def where(self, el: etree._Element) -> str:
+        """`' on <question>'`, `" near '<printed text>'"`, or `''`: the answer box `el` is in,
+        else the one in its table row, else its row's label, else its paragraph's text."""
+        pointer, near = self.place(el)
+        if pointer:
+            return f" on {self.describe(pointer)}"
+        return f" near '{_short(near)}'" if near else ""
+
+    def place(self, el: etree._Element) -> tuple[str | None, str]:
+        """The field `el` is in or beside, or else the printed text near it."""
+        for ancestor in el.iterancestors(SDT, TR):
             if ancestor.tag == SDT:
                 pointer = self._pointer(ancestor)
                 if pointer:
-                    return f" on {self.describe(pointer)}"
-            elif ancestor.tag == TR:
+                    return pointer, ""
+            else:
                 for sdt in ancestor.iter(SDT):
                     pointer = self._pointer(sdt)
                     if pointer:
-                        return f" on {self.describe(pointer)}"
-                row = cells(ancestor)
-                label = text_of(row[0]).strip() if row else ""
+                        return pointer, ""
+                label = _row_label(ancestor)
                 if label:
-                    return f" near '{_short(label)}'"
+                    return None, label
         paragraph = next(el.iterancestors(P), None)
-        text = text_of(paragraph).strip() if paragraph is not None else ""
-        return f" near '{_short(text)}'" if text else ""
+        if paragraph is None:
+            return None, ""
+        # A paragraph of its own (a picture on a line between tables): the text before it.
+        for block in (paragraph, *paragraph.itersiblings(P, preceding=True)):
+            text = text_of(block).strip()
+            if text:
+                return None, text
+        return None, ""
 
     def _pointer(self, sdt: etree._Element) -> str | None:
         from pep_docs.extractors.docx_controls import Control, _pointer_of
@@ -149,6 +172,24 @@ class Anchors:
             return None
         pointer, _ = _pointer_of(Control(sdt, by_tag(pr), None), self.model)
         return pointer
+
+
+def pictures(body: etree._Element, anchors: Anchors) -> list[tuple[str | None, str]]:
+    """Each picture, chart or embedded object in the body (a screenshot of a tracker, a pasted
+    spreadsheet): the field it is in or beside (or None), and a message saying where it is.
+
+    None of them is text, so none can be read; each is named so that a person looks at it."""
+    found = []
+    for el in body.iter(*_PICTURES):
+        pointer, near = anchors.place(el)
+        what = _PICTURES[el.tag]
+        if pointer:
+            message = f"{what} was pasted here: it cannot be read, so look at it in the form"
+        else:
+            at = f" near '{_short(near)}'" if near else ""
+            message = f"{what} was pasted in the form{at}: it cannot be read, so look at it there"
+        found.append((pointer, message))
+    return found
 
 
 def notes(package: SafeZip, parts: dict[str, list[str]], anchors: Anchors) -> list[Unmapped]:
@@ -196,6 +237,17 @@ def margin_lines(package: SafeZip, names: Iterable[str]) -> list[str]:
         accept_changes(root)
         lines.extend(text.strip() for text in paragraph_texts(root).values() if text.strip())
     return lines
+
+
+def _row_label(tr: etree._Element) -> str:
+    """A row's label: its first cell; for a row of one cell (a long answer printed under its
+    label) the row above's."""
+    row = cells(tr)
+    if len(row) == 1:
+        above = tr.getprevious()
+        if above is not None and above.tag == TR and len(cells(above)) == 1:
+            row = cells(above)
+    return text_of(row[0]).strip() if row else ""
 
 
 def _short(text: str, limit: int = 60) -> str:
