@@ -168,38 +168,31 @@ def password_docx(folder: Path) -> Path:
     return write(folder, "locked.docx", out.getvalue())
 
 
-def old_doc(folder: Path) -> Path:
-    """A real Word 97 .doc made by LibreOffice, renamed .docx."""
+def saved_by_libreoffice(folder: Path, target: str, extension: str, name: str) -> Path:
+    """The form converted by a real LibreOffice (`target`: its filter), written as `name`."""
     source = folder / "convert" / "form.docx"
     source.parent.mkdir()
     source.write_bytes(FORMS["docx"])
     profile = folder / "lo-profile"
     subprocess.run(
         ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-         "doc:MS Word 97", "--outdir", str(source.parent), str(source)],
+         target, "--outdir", str(source.parent), str(source)],
         check=True, capture_output=True, timeout=180,
     )  # fmt: skip
-    made = write(folder, "old.docx", (source.parent / "form.doc").read_bytes())
+    made = write(folder, name, (source.parent / f"form.{extension}").read_bytes())
     shutil.rmtree(source.parent)
     shutil.rmtree(profile)
     return made
+
+
+def old_doc(folder: Path) -> Path:
+    """A real Word 97 .doc made by LibreOffice, renamed .docx."""
+    return saved_by_libreoffice(folder, "doc:MS Word 97", "doc", "old.docx")
 
 
 def odt(folder: Path) -> Path:
     """The form saved by a real LibreOffice in its own format (its Save As default)."""
-    source = folder / "convert" / "form.docx"
-    source.parent.mkdir()
-    source.write_bytes(FORMS["docx"])
-    profile = folder / "lo-profile"
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-         "odt", "--outdir", str(source.parent), str(source)],
-        check=True, capture_output=True, timeout=180,
-    )  # fmt: skip
-    made = write(folder, "form.odt", (source.parent / "form.odt").read_bytes())
-    shutil.rmtree(source.parent)
-    shutil.rmtree(profile)
-    return made
+    return saved_by_libreoffice(folder, "odt", "odt", "form.odt")
 
 
 def pages(folder: Path) -> Path:
