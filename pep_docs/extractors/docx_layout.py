@@ -193,9 +193,8 @@ def _field_rows(trs: list[etree._Element], heading: str, title: str, kind: str) 
     return learned
 
 
-@cache
 def blank_form(authority: str, phase: str, term: str = "") -> SafeZip:
-    """A blank form of this kind, rendered for the stand-in child (once per kind)."""
+    """A blank form of this kind, rendered for the stand-in child."""
     from pep_docs.forms import prepare
     from pep_docs.render.docx import render_docx
 

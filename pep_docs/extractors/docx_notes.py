@@ -3,7 +3,8 @@
 A designated teacher does more than type into boxes: Word comments ("see the attached report"),
 footnotes and endnotes, a line typed into the page header or footer, a text box. None of it
 belongs to a field, and all of it must reach the officer: each becomes `unmapped` text saying
-where it was (a comment names the question it is on).
+where it was (a comment names the question it is on). A picture pasted in (a screenshot of the
+school's tracker) cannot be read at all: each gets a warning at the question it is in.
 
 Two things in the body would otherwise be read wrongly:
 
@@ -45,7 +46,8 @@ _PICTURES = {
 }
 # Footnotes Word always writes (the separator lines), which nobody typed.
 _SEPARATORS = frozenset({"separator", "continuationSeparator", "continuationNotice"})
-# What a note's reference element is called, and what a person calls the note.
+# Per notes part: a note's element, the mark where the text it is on starts, the mark of its
+# reference, and what a person calls it.
 _NOTES = {
     "comments": ("comment", "commentRangeStart", "commentReference", "a Word comment"),
     "footnotes": ("footnote", "footnoteReference", "footnoteReference", "a footnote"),
