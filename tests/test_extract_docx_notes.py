@@ -305,3 +305,39 @@ def test_a_form_without_notes_reports_none(returns):
     plain = returns["plain"]
     assert [u for u in plain.unmapped if "page" in u.where or "note" in u.where] == []
     assert not any("tracked" in w.message or "picture" in w.message for w in plain.warnings)
+
+
+def test_word_text_elements_read_as_shown():
+    """Word writes some typed characters as elements: a non-breaking hyphen (Ctrl+Shift+hyphen)
+    is a hyphen, in an answer and outside the boxes; a paragraph's tab stops are no tabs, a
+    typed tab is one."""
+    filled, _ = school_form(load(FIXTURE))
+    parts = _read(filled)
+    body = etree.fromstring(parts["word/document.xml"])
+    w = f'xmlns:w="{NS["w"]}"'
+    venue = _control(body, "/meeting/venue").find("w:sdtContent", NS)
+    for child in list(venue):
+        venue.remove(child)
+    venue.append(
+        etree.fromstring(f"<w:r {w}><w:t>Re</w:t><w:noBreakHyphen/><w:t>view room</w:t></w:r>")
+    )
+    content = _control(body, CHANGED).find("w:sdtContent", NS)
+    for child in list(content):
+        content.remove(child)
+    content.append(
+        etree.fromstring(
+            f'<w:p {w}><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr>'
+            "<w:r><w:t>Art</w:t><w:tab/><w:t>every day</w:t></w:r></w:p>"
+        )
+    )
+    table = next(body.iter(q("w:tbl")))
+    table.addnext(
+        etree.fromstring(
+            f"<w:p {w}><w:r><w:t>Call on 01234</w:t><w:noBreakHyphen/><w:t>567890</w:t></w:r></w:p>"
+        )
+    )
+    parts["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8")
+    read = extract(_write(parts))
+    assert read.data["meeting"]["venue"] == "Re-view room"
+    assert read.data["child_views"]["going_well"] == "Art\tevery day"
+    assert ("Call on 01234-567890", "typed outside the form's boxes") in _pairs(read)

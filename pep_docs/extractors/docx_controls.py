@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from pep_docs.extractors.docx_text import by_tag, small_text_of
+from pep_docs.extractors.docx_text import HYPHEN, by_tag, small_text_of
 from pep_docs.extractors.result import Assembler, Reading, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.forms import IDENTITY_NS
@@ -152,14 +152,14 @@ class BodyScan:
     def answers(self) -> Iterator[Control]:
         inside: set[etree._Element] = set()  # every w:t in a control that is not a group
         outside = self.outside
-        for el in self.body.iter(_W_SDT, _T):
-            if el.tag == _T:
+        for el in self.body.iter(_W_SDT, _T, HYPHEN):
+            if el.tag != _W_SDT:
                 if el not in inside:
                     p = el.getparent().getparent()  # w:t in w:r in w:p, mostly
                     if p is None or p.tag != _P:
                         p = next(el.iterancestors(_P), None)
                     if p is not None:
-                        outside.setdefault(p, []).append(el.text or "")
+                        outside.setdefault(p, []).append((el.text or "") if el.tag == _T else "-")
                 continue
             props, contents = [], []
             for child in el:
@@ -169,7 +169,7 @@ class BodyScan:
                     contents.append(child)
             grouped = [_W_GROUP in pr for pr in props]
             if not any(grouped):  # a group control's text is the form's; any other's an answer
-                inside.update(el.iter(_T))
+                inside.update(el.iter(_T, HYPHEN))
             if not all(grouped) and all(next(c.iter(_W_SDT), None) is None for c in contents):
                 yield Control(el, props[0], contents[0] if contents else None)
 

@@ -1,8 +1,9 @@
 """Text of Word paragraphs and table cells as a person sees it, and label text made comparable.
 
-Runs are joined; a line break (`w:br`, `w:cr`) is a newline, a tab a tab, and paragraphs inside
-one cell are separated by newlines, so multi-paragraph answers keep their breaks. One pass of
-lxml's C iterator per element, no per-run Python beyond the join.
+Runs are joined; a line break (`w:br`, `w:cr`) is a newline, a tab a tab (not a tab stop), a
+non-breaking hyphen a hyphen, and paragraphs inside one cell are separated by newlines, so
+multi-paragraph answers keep their breaks. One pass of lxml's C iterator per element, no per-run
+Python beyond the join.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from lxml import etree
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 P, T, BR, CR, TAB = (f"{{{W}}}{t}" for t in ("p", "t", "br", "cr", "tab"))
+# Ctrl+Shift+hyphen in Word: a hyphen that is an element, not text. A `w:tab` inside `w:tabs` is
+# a paragraph's tab stop, not a tab typed.
+HYPHEN, TABS = f"{{{W}}}noBreakHyphen", f"{{{W}}}tabs"
 TBL, TR, TC, SDT, SDT_CONTENT = (f"{{{W}}}{t}" for t in ("tbl", "tr", "tc", "sdt", "sdtContent"))
 DOCUMENT, BODY = f"{{{W}}}document", f"{{{W}}}body"
 PPR, PSTYLE, VAL = f"{{{W}}}pPr", f"{{{W}}}pStyle", f"{{{W}}}val"
@@ -27,7 +31,7 @@ def paragraph_texts(root: etree._Element) -> dict[etree._Element, str]:
     texts: dict[etree._Element, str] = {}
     current = None
     out: list[str] = []
-    for node in root.iter(T, BR, CR, TAB, P):
+    for node in root.iter(T, BR, CR, TAB, P, HYPHEN):
         tag = node.tag
         if tag == T:
             out.append(node.text or "")
@@ -36,7 +40,10 @@ def paragraph_texts(root: etree._Element) -> dict[etree._Element, str]:
                 texts[current] = "".join(out)
             current, out = node, []
         elif tag == TAB:
-            out.append("\t")
+            if node.getparent().tag != TABS:
+                out.append("\t")
+        elif tag == HYPHEN:
+            out.append("-")
         else:
             out.append("\n")
     if current is not None:
@@ -63,7 +70,7 @@ def text_of(el: etree._Element, texts: dict[etree._Element, str] | None = None) 
     if texts is not None:
         # A paragraph's own text, then that of any paragraph inside it (in a text box).
         return "\n".join([texts.get(p, "") for p in el.iter(P)]).strip("\n")
-    return _joined(el.iter(T, BR, CR, TAB, P))
+    return _joined(el.iter(T, BR, CR, TAB, P, HYPHEN))
 
 
 def small_text_of(el: etree._Element) -> str:
@@ -84,9 +91,12 @@ def _joined(nodes: Iterator[etree._Element]) -> str:
             if out:
                 out.append("\n")
         elif tag == TAB:
-            out.append("\t")
+            if node.getparent().tag != TABS:
+                out.append("\t")
         elif tag == BR or tag == CR:
             out.append("\n")
+        elif tag == HYPHEN:
+            out.append("-")
     return "".join(out).strip("\n")
 
 
