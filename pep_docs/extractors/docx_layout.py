@@ -193,13 +193,13 @@ def _field_rows(trs: list[etree._Element], heading: str, title: str, kind: str) 
     return learned
 
 
-def blank_form(authority: str, phase: str, term: str = "") -> SafeZip:
-    """A blank form of this kind, rendered for the stand-in child."""
+def blank_form(authority: str, phase: str) -> SafeZip:
+    """A blank form of this kind, rendered for the stand-in child (for no term: the layout is
+    the same for every term)."""
     from pep_docs.forms import prepare
     from pep_docs.render.docx import render_docx
 
-    data = {"authority": authority, "phase": phase, "child_id": STAND_IN_ID}
-    spec = prepare(data={**data, "term": term} if term else data)
+    spec = prepare(data={"authority": authority, "phase": phase, "child_id": STAND_IN_ID})
     return SafeZip(render_docx(spec), "blank form")
 
 
