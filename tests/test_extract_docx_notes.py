@@ -4,11 +4,11 @@ A filled form (as `tests/school_fill.py` fills it, playing Word) is given what d
 teachers add in Word: a comment on a question, a footnote and an endnote, a line in the page
 header, a text box (written twice, as Word writes it: a drawing and its VML fallback), two
 pictures (a screenshot in an answer, one on a line of its own), and tracked changes nobody
-accepted (an insertion, a deletion and a move inside an answer, a deletion in the text box). Then it
-is read as returned (path 1), after a real LibreOffice opened and saved it (path 2), and with
-its content controls gone (path 3). Each note is in `unmapped` once, saying where it was; each
+accepted (an insertion, a deletion and a move inside an answer, a deletion in the text box).
+Then it is read as returned (path 1), after a real LibreOffice opened and saved it (path 2),
+and with its content controls gone (path 3). Each note is in `unmapped` once, saying where it was; each
 picture is named in a warning; the answers read as Word shows them with the changes accepted,
-and a warning says there were changes.
+and a warning at each answer (or place) says how many changes there were.
 """
 
 from __future__ import annotations
@@ -215,9 +215,14 @@ def _without(data: dict, pointer: str) -> dict:
     return out
 
 
-CHANGES_WARNING = (
-    "this form has 4 tracked changes that nobody accepted: it was read as if they were "
-    "accepted (deleted text left out): check them"
+READ = "read as if accepted (deleted text left out)"
+CHANGE_IN_BOX = (
+    None,
+    f"this form has a tracked change nobody accepted near '{TEXT_BOX}': {READ}: check it",
+)
+CHANGES_IN_ANSWER = (
+    CHANGED,
+    f"Child's views: 'What is going well?': 4 tracked changes nobody accepted: {READ}: check them",
 )
 
 
@@ -255,7 +260,8 @@ def test_word_changes_read_as_accepted_pictures_named(returns):
     assert _warnings(word) == _warnings(plain) + [
         PICTURE_ON_A_LINE,
         PICTURE_IN_ANSWER,
-        (None, CHANGES_WARNING),
+        CHANGE_IN_BOX,
+        CHANGES_IN_ANSWER,
     ]
 
 
@@ -276,7 +282,7 @@ def test_libreoffice_keeps_every_note(returns):
     assert _warnings(saved) == _warnings(plain) + [
         PICTURE_ON_A_LINE,
         PICTURE_IN_ANSWER,
-        (None, CHANGES_WARNING.replace("4 tracked changes", "1 tracked change")),
+        CHANGE_IN_BOX,
     ]
 
 
@@ -295,7 +301,9 @@ def test_pasted_notes_named_by_the_label_beside_them(returns):
         PICTURE_ON_A_LINE,
         (None, "a picture was pasted in the form near 'Progress summary': it cannot be read, "
          "so look at it there"),
-        (None, CHANGES_WARNING),
+        CHANGE_IN_BOX,
+        (None, f"this form has 4 tracked changes nobody accepted near 'What is going well?': "
+         f"{READ}: check them"),
     ]  # fmt: skip
 
 

@@ -8,6 +8,8 @@ as unmapped text on every path.
 
 from __future__ import annotations
 
+from lxml import etree
+
 from pep_docs.errors import FormReadError
 from pep_docs.extractors.docx_controls import (
     BodyScan,
@@ -25,7 +27,7 @@ from pep_docs.extractors.docx_layout import Layout
 from pep_docs.extractors.docx_notes import (
     Anchors,
     accept_changes,
-    changes_warning,
+    changes_warnings,
     margins,
     notes,
     pictures,
@@ -79,14 +81,15 @@ def _read_notes(
     assembler: Assembler,
     layout: Layout | None,
     identity: dict[str, str],
-    changes: int,
+    changes: list[etree._Element],
 ) -> None:
     """What the school wrote besides the form's answers: comments, notes, the page margins;
-    a warning for each picture pasted in, and for tracked changes nobody accepted."""
+    a warning for each picture pasted in, and for each answer with tracked changes nobody
+    accepted (`changes`: where they were, from `accept_changes`)."""
     parts = related_parts(package)
     anchors = Anchors(body, assembler.model, assembler.describe)
     assembler.unmapped.extend(notes(package, parts, anchors))
-    for pointer, message in pictures(body, anchors):
+    for pointer, message in pictures(body, anchors) + changes_warnings(changes, anchors):
         if pointer:
             assembler.warn(pointer, message)
         else:
@@ -96,13 +99,10 @@ def _read_notes(
         assembler.unmapped.extend(
             margins(package, parts, lambda line: layout.in_margins(line, child_id, name))
         )
-    warning = changes_warning(changes)
-    if warning:
-        assembler.warnings.append(Warning_(None, None, warning))
 
 
 def _read_without_controls(
-    package: SafeZip, body, where: str, known: dict[str, str], changes: int
+    package: SafeZip, body, where: str, known: dict[str, str], changes: list[etree._Element]
 ) -> Extraction:
     """Path 3: the boxes are gone (copy/paste, Google Docs): read by labels and table positions."""
     model = load_model()

@@ -55,24 +55,26 @@ _NOTES = {
 }
 
 
-def accept_changes(root: etree._Element) -> int:
+def accept_changes(root: etree._Element) -> list[etree._Element]:
     """Make `root` what Word shows with every tracked change accepted and each text box once;
-    the number of tracked changes there were (insertions, deletions and moves).
+    where each tracked change was (the change, or what held it when it was removed), in order.
 
-    Only changes that hold content are counted: Word also marks each inserted or deleted
-    paragraph mark with an empty `w:ins` or `w:del`, which is no change of its own. (In a
-    document that has none of these elements the walks cost nothing: lxml does not walk for a
-    name the document's parser never met.)"""
+    Changes are counted as Word's list of revisions counts them (a move is two: from, to), and
+    only those that hold content: Word also marks each inserted or deleted paragraph mark with
+    an empty `w:ins` or `w:del`, which is no change of its own. (In a document that has none of
+    these elements the walks cost nothing: lxml does not walk for a name the document's parser
+    never met.)"""
     _remove(list(root.iter(_FALLBACK)))  # first: its copies are no changes of their own
-    changes = 0
-    doomed = []
+    places, doomed = [], []
     for el in root.iter(_INS, _DEL, _MOVE_FROM, _MOVE_TO):
         if len(el):
-            changes += 1 if el.tag != _MOVE_TO else 0  # a move is one change: counted at its source
-            if el.tag != _INS and el.tag != _MOVE_TO:
+            if el.tag == _DEL or el.tag == _MOVE_FROM:
                 doomed.append(el)
+                places.append(el.getparent())
+            else:
+                places.append(el)
     _remove(doomed)
-    return changes
+    return [place for place in places if place is not None]
 
 
 def _remove(elements: list[etree._Element]) -> None:
@@ -82,14 +84,25 @@ def _remove(elements: list[etree._Element]) -> None:
             parent.remove(el)
 
 
-def changes_warning(changes: int) -> str | None:
-    if not changes:
-        return None
-    many = "change" if changes == 1 else "changes"
-    return (
-        f"this form has {changes} tracked {many} that nobody accepted: it was read as if they "
-        "were accepted (deleted text left out): check them"
-    )
+def changes_warnings(
+    places: list[etree._Element], anchors: Anchors
+) -> list[tuple[str | None, str]]:
+    """A warning per answer (or place) with tracked changes nobody accepted: the field or None,
+    and the message."""
+    counted: dict[tuple[str | None, str], int] = {}
+    for place in places:
+        key = anchors.place(place)
+        counted[key] = counted.get(key, 0) + 1
+    found = []
+    for (pointer, near), n in counted.items():
+        many = "a tracked change" if n == 1 else f"{n} tracked changes"
+        read = f"read as if accepted (deleted text left out): check {'it' if n == 1 else 'them'}"
+        if pointer:
+            found.append((pointer, f"{many} nobody accepted: {read}"))
+        else:
+            at = f" near '{_short(near)}'" if near else ""
+            found.append((None, f"this form has {many} nobody accepted{at}: {read}"))
+    return found
 
 
 def related_parts(package: SafeZip) -> dict[str, list[str]]:
@@ -236,7 +249,7 @@ def margin_lines(package: SafeZip, names: Iterable[str]) -> list[str]:
         root = package.xml_if_any(name)
         if root is None:
             continue
-        accept_changes(root)
+        accept_changes(root)  # changes in the margins are read as accepted, and not counted
         lines.extend(text.strip() for text in paragraph_texts(root).values() if text.strip())
     return lines
 
