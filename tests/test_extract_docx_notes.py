@@ -215,6 +215,10 @@ def _without(data: dict, pointer: str) -> dict:
     return out
 
 
+NOTES = (
+    None,
+    "this form has 3 comments or notes added in Word: they are listed as unread text; check them",
+)
 READ = "read as if accepted (deleted text left out)"
 CHANGE_IN_BOX = (
     None,
@@ -258,6 +262,7 @@ def test_word_changes_read_as_accepted_pictures_named(returns):
     assert word.data["child_views"]["going_well"] == SHOWN
     assert _without(word.data, CHANGED) == _without(plain.data, CHANGED)
     assert _warnings(word) == _warnings(plain) + [
+        NOTES,
         PICTURE_ON_A_LINE,
         PICTURE_IN_ANSWER,
         CHANGE_IN_BOX,
@@ -280,6 +285,7 @@ def test_libreoffice_keeps_every_note(returns):
     # the changes in the answer are gone; the one in the text box is kept.
     assert saved.data["child_views"]["going_well"] == SHOWN
     assert _warnings(saved) == _warnings(plain) + [
+        NOTES,
         PICTURE_ON_A_LINE,
         PICTURE_IN_ANSWER,
         CHANGE_IN_BOX,
@@ -298,6 +304,7 @@ def test_pasted_notes_named_by_the_label_beside_them(returns):
     ]
     assert pasted.data["child_views"]["going_well"] == SHOWN
     assert _warnings(pasted) == _warnings(plain) + [
+        NOTES,
         PICTURE_ON_A_LINE,
         (None, "a picture was pasted in the form near 'Progress summary': it cannot be read, "
          "so look at it there"),
@@ -312,7 +319,9 @@ def test_a_form_without_notes_reports_none(returns):
     not typed."""
     plain = returns["plain"]
     assert [u for u in plain.unmapped if "page" in u.where or "note" in u.where] == []
-    assert not any("tracked" in w.message or "picture" in w.message for w in plain.warnings)
+    assert not any(
+        word in w.message for w in plain.warnings for word in ("tracked", "picture", "comment")
+    )
 
 
 def test_word_text_elements_read_as_shown():

@@ -229,6 +229,17 @@ def notes(package: SafeZip, parts: dict[str, list[str]], anchors: Anchors) -> li
     return found
 
 
+def notes_warning(count: int) -> str:
+    if count == 1:
+        return (
+            "this form has 1 comment or note added in Word: it is listed as unread text; check it"
+        )
+    return (
+        f"this form has {count} comments or notes added in Word: they are listed as unread "
+        "text; check them"
+    )
+
+
 def margins(
     package: SafeZip, parts: dict[str, list[str]], is_printed: Callable[[str], bool]
 ) -> list[Unmapped]:
