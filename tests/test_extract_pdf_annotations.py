@@ -21,6 +21,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import FreeText, Highlight, Link, Popup, Text
 from pypdf.generic import (
     ArrayObject,
+    DecodedStreamObject,
     DictionaryObject,
     FloatObject,
     NameObject,
@@ -29,7 +30,7 @@ from pypdf.generic import (
 
 from pep_docs.extractors import extract
 from pep_docs.extractors.pdf_notes import MAX_NOTE_CHARS, collect, rich_text
-from pep_docs.extractors.pdf_objects import MAX_NOTES, Unusual, read_form
+from pep_docs.extractors.pdf_objects import MAX_ANNOTATIONS, MAX_NOTES, Unusual, read_form
 from pep_docs.forms import prepare
 from pep_docs.render import render
 from tests.conftest import PEPS, load
@@ -204,8 +205,8 @@ def test_more_notes_than_the_cap_are_cut_and_said(filled):
     assert [w.message for w in result.warnings] == [
         f"this form has {MAX_NOTES} comments or notes added in a PDF reader: they are listed "
         "as unread text; check them",
-        f"this form has more than {MAX_NOTES} comments or notes (or 1000 annotations): the "
-        "rest were not read; open the PDF to see them",
+        f"this form has more comments or notes than are read ({MAX_NOTES} notes, "
+        f"{MAX_ANNOTATIONS} annotations in all): the rest were not read; open the PDF to see them",
     ]
 
 
@@ -252,4 +253,50 @@ def test_a_note_with_no_rectangle_or_field_nearby_names_its_page(filled):
     result = extract(_annotated(filled, add))
     assert [(u.text, u.where) for u in result.unmapped] == [
         ("Approved", "a comment on a stamp on page 1")
+    ]
+
+
+def test_more_annotations_than_the_cap_stop_the_reading_and_say_so(filled):
+    """Links are not notes, but each is looked at: past the cap, reading stops (a note after
+    them is not read) and the warning says so."""
+
+    def links_then_a_note(writer: PdfWriter) -> None:
+        for _ in range(MAX_ANNOTATIONS + 1):
+            writer.add_annotation(0, Link(rect=(20, 20, 60, 40), target_page_index=0))
+        writer.add_annotation(0, Text(rect=(20, 20, 40, 40), text="never read"))
+
+    data = _annotated(filled, links_then_a_note)
+    _fields, _identity, ours = read_form(data)
+    assert ours.notes == [] and ours.cut is True
+    result = extract(data)
+    assert result.unmapped == []
+    assert [w.message for w in result.warnings] == [
+        f"this form has more comments or notes than are read ({MAX_NOTES} notes, "
+        f"{MAX_ANNOTATIONS} annotations in all): the rest were not read; open the PDF to see them"
+    ]
+    assert result.data == extract(filled).data
+
+
+def test_rich_text_in_a_stream_is_read_by_pypdf(filled):
+    """/RC may be a stream: the small reader leaves the file to pypdf, which inflates it (the
+    file passed the bomb checks first)."""
+    page, rect = _on(filled, "/attendance/term_percent")
+
+    def add(writer: PdfWriter) -> None:
+        stream = DecodedStreamObject()
+        stream.set_data(b"<body><p>From a stream</p><p>second line</p></body>")
+        box = FreeText(text="", rect=rect)
+        del box["/Contents"]
+        box[NameObject("/RC")] = writer._add_object(stream.flate_encode())
+        writer.add_annotation(page, box)
+
+    data = _annotated(filled, add)
+    with pytest.raises(Unusual):
+        read_form(data)
+    result = extract(data)
+    assert [(u.text, u.where) for u in result.unmapped] == [
+        (
+            "From a stream\nsecond line",
+            "text added on page 4, near Attendance and exclusions: 'Attendance this term'",
+        )
     ]

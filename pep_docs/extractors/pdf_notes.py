@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 from lxml import etree
 from pypdf import PdfReader
@@ -40,6 +41,7 @@ from pep_docs.extractors.pdf_objects import (
     text,
 )
 from pep_docs.extractors.result import Assembler, Unmapped
+from pep_docs.schema import PepModel
 
 MAX_NOTE_CHARS = 2_000
 MAX_RICH_CHARS = 64 * 1024
@@ -82,31 +84,40 @@ _SPACES = re.compile(r"[ \t\r\n]+")
 
 def add_notes(assembler: Assembler, found: Annotations) -> None:
     """Each note as unread text, with where a person would look; one warning for them all."""
-    places = [p for p in found.places if assembler.model.has(p.name) and _area(p.rect) > 0]
+    unmapped, messages = notes_read(found, assembler.model, assembler.titles)
+    assembler.unmapped.extend(unmapped)
+    for message in messages:
+        assembler.warn(None, message)
+
+
+def notes_read(
+    found: Annotations, model: PepModel, titles: Mapping[str, str]
+) -> tuple[list[Unmapped], list[str]]:
+    """The notes as unread text (beside the nearest field of ours, if the file has fields) and
+    the warnings: how many there are, and whether a bound cut them short."""
+    places = [p for p in found.places if model.has(p.name) and _area(p.rect) > 0]
+    unmapped: list[Unmapped] = []
     shortened = False
-    count = 0
     for note in found.notes:
         words = _words(note)
         if not words:
             continue
         if len(words) > MAX_NOTE_CHARS:
             words, shortened = words[: MAX_NOTE_CHARS - 1] + "…", True
-        count += 1
-        assembler.unmapped.append(Unmapped(words, _where(note, places, assembler)))
-    if count:
-        assembler.warn(None, _summary(count))
+        unmapped.append(Unmapped(words, _where(note, places, model, titles)))
+    messages = [_summary(len(unmapped))] if unmapped else []
     if found.cut:
-        assembler.warn(
-            None,
-            f"this form has more than {MAX_NOTES} comments or notes (or {MAX_ANNOTATIONS} "
-            "annotations): the rest were not read; open the PDF to see them",
+        messages.append(
+            f"this form has more comments or notes than are read ({MAX_NOTES} notes, "
+            f"{MAX_ANNOTATIONS} annotations in all): the rest were not read; open the PDF to "
+            "see them"
         )
     if shortened:
-        assembler.warn(
-            None,
+        messages.append(
             f"a comment or note longer than {MAX_NOTE_CHARS} characters was cut short; "
-            "open the PDF to read it whole",
+            "open the PDF to read it whole"
         )
+    return unmapped, messages
 
 
 def _summary(count: int) -> str:
@@ -154,13 +165,15 @@ def rich_text(xhtml: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _where(note: Annotation, places: list[Place], assembler: Assembler) -> str:
+def _where(
+    note: Annotation, places: list[Place], model: PepModel, titles: Mapping[str, str]
+) -> str:
     kind = KINDS.get(note.subtype, "a comment")
     said = f"{kind} on page {note.page + 1}"
     place = _nearest(note, places)
     if place is None:
         return said
-    label = assembler.model.describe(place.name, assembler.titles)
+    label = model.describe(place.name, titles)
     return f"{said}, {'beside' if note.subtype == '/Text' else 'near'} {label}"
 
 
