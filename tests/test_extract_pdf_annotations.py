@@ -300,3 +300,34 @@ def test_rich_text_in_a_stream_is_read_by_pypdf(filled):
             "text added on page 4, near Attendance and exclusions: 'Attendance this term'",
         )
     ]
+
+
+def test_a_flattened_copy_keeps_its_notes_with_their_page(filled, tmp_path: Path):
+    """Path 5: a copy flattened by qpdf (no fields any more), commented on afterwards. A note
+    does not print, so it is not in the page text: pdfium's list of annotations gives it."""
+    source, flat = tmp_path / "filled.pdf", tmp_path / "flat.pdf"
+    source.write_bytes(filled)
+    subprocess.run(
+        ["qpdf", "--flatten-annotations=all", str(source), str(flat)], check=True, timeout=60
+    )
+
+    def add(writer: PdfWriter) -> None:
+        note = writer.add_annotation(3, Text(rect=(100, 100, 120, 120), text=NOTE))
+        writer.add_annotation(3, Popup(rect=(100, 100, 250, 200), parent=note))
+        box = FreeText(text="", rect=(300, 30, 500, 60))
+        box[NameObject("/Contents")] = _utf16(TYPED)
+        writer.add_annotation(0, box)
+        writer.add_annotation(0, Link(rect=(20, 20, 60, 40), target_page_index=1))
+
+    plain = extract(flat)
+    result = extract(_annotated(flat.read_bytes(), add))
+    assert plain.source["layout"] == result.source["layout"] == "pdf-form"
+    assert [(u.text, u.where) for u in result.unmapped][len(plain.unmapped) :] == [
+        (TYPED, "text added on page 1"),
+        (NOTE, "a sticky note on page 4"),
+    ]
+    assert [w.message for w in result.warnings][len(plain.warnings) :] == [
+        "this form has 2 comments or notes added in a PDF reader: they are listed as unread "
+        "text; check them"
+    ]
+    assert result.data == plain.data

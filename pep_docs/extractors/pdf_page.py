@@ -8,16 +8,36 @@ costs ten times more).
 
 Coordinates are PDF points, origin bottom left, as the renderer (`pep_docs.render.pdf_layout`)
 places them.
+
+A flattened copy can still carry sticky notes and comments (a note does not print, so it is not
+in the page text): pdfium lists each page's annotations too, and their text is kept as notes
+(`pdf_notes`), with the same bounds as the fillable form's.
 """
 
 from __future__ import annotations
 
 import ctypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+
+from pep_docs.extractors.pdf_objects import MAX_ANNOTATIONS, MAX_NOTES, NOT_NOTES, Annotation
+
+# pdfium's annotation subtypes by the PDF name (FPDF_ANNOT_FREETEXT is /FreeText).
+_SUBTYPES = {
+    value: name
+    for name in (
+        "/Text", "/Link", "/FreeText", "/Line", "/Square", "/Circle", "/Polygon", "/PolyLine",
+        "/Highlight", "/Underline", "/Squiggly", "/StrikeOut", "/Stamp", "/Caret", "/Ink",
+        "/Popup", "/FileAttachment", "/Sound", "/Widget", "/XFAWidget", "/Redact",
+    )
+    if isinstance(value := getattr(pdfium_c, f"FPDF_ANNOT_{name[1:].upper()}", None), int)
+}  # fmt: skip
+# The longest text of a note read (bytes of UTF-16; pdfium gives a string whole or not at all):
+# a longer one is passed over, and the warning that notes were cut says so.
+_MAX_TEXT_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,8 @@ class PageText:
     width: float
     height: float
     segments: list[Segment]
+    notes: list[Annotation] = field(default_factory=list)
+    notes_cut: bool = False  # a bound stopped the reading of the notes on or before this page
 
 
 _SPACES = re.compile(r"\s+")
@@ -62,9 +84,21 @@ def read_pages(data: bytes) -> list[PageText]:
     """Every page's text segments in reading order (top to bottom, then left to right)."""
     document = pdfium.PdfDocument(data)
     try:
-        return [_page(document, i) for i in range(len(document))]
+        pages = [_page(document, i) for i in range(len(document))]
     finally:
         document.close()
+    _bound_notes(pages)
+    return pages
+
+
+def _bound_notes(pages: list[PageText]) -> None:
+    """At most `MAX_NOTES` notes in the whole file; the page where reading stopped says so."""
+    kept = 0
+    for page in pages:
+        if kept + len(page.notes) > MAX_NOTES:
+            page.notes[MAX_NOTES - kept :] = []
+            page.notes_cut = True
+        kept += len(page.notes)
 
 
 def _page(document: pdfium.PdfDocument, index: int) -> PageText:
@@ -77,7 +111,8 @@ def _page(document: pdfium.PdfDocument, index: int) -> PageText:
         finally:
             textpage.close()
         segments.sort(key=lambda s: (-round(s.y1), s.x0))
-        return PageText(index, width, height, segments)
+        notes, cut = _notes(page, index)
+        return PageText(index, width, height, segments, notes, cut)
     finally:
         page.close()
 
@@ -126,3 +161,51 @@ def _segments(textpage: pdfium.PdfTextPage, index: int) -> list[Segment]:
         chars.append(ch)
     flush()
     return out
+
+
+def _notes(page: pdfium.PdfPage, index: int) -> tuple[list[Annotation], bool]:
+    """The annotations of a page with a person's text (not fields, links or popups), and
+    whether a bound stopped the reading."""
+    raw = page.raw
+    count = pdfium_c.FPDFPage_GetAnnotCount(raw)
+    notes: list[Annotation] = []
+    cut = count > MAX_ANNOTATIONS
+    for k in range(min(count, MAX_ANNOTATIONS)):
+        annot = pdfium_c.FPDFPage_GetAnnot(raw, k)
+        if not annot:
+            continue
+        try:
+            subtype = _SUBTYPES.get(pdfium_c.FPDFAnnot_GetSubtype(annot), "/Unknown")
+            if subtype in NOT_NOTES or subtype == "/XFAWidget":
+                continue
+            contents = _string(annot, b"Contents")
+            rich = _string(annot, b"RC") if contents == "" else None
+            if contents is None or (contents == "" and rich is None):
+                cut = True  # too long to read
+            elif contents or rich:
+                notes.append(Annotation(index, subtype, _rect(annot), contents or None, rich))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return notes, cut
+
+
+def _string(annot: object, key: bytes) -> str | None:
+    """An annotation's text string ("" when it has none; None when it is too long to read)."""
+    size = pdfium_c.FPDFAnnot_GetStringValue(annot, key, None, 0)
+    if size <= 2:  # pdfium counts the terminating NUL
+        return ""
+    if size > _MAX_TEXT_BYTES:
+        return None
+    buffer = ctypes.create_string_buffer(size)
+    out = ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR))
+    pdfium_c.FPDFAnnot_GetStringValue(annot, key, out, size)
+    return buffer.raw[: size - 2].decode("utf-16-le", "replace")
+
+
+def _rect(annot: object) -> tuple[float, float, float, float] | None:
+    box = pdfium_c.FS_RECTF()
+    if not pdfium_c.FPDFAnnot_GetRect(annot, ctypes.byref(box)):
+        return None
+    x0, x1 = sorted((box.left, box.right))
+    y0, y1 = sorted((box.bottom, box.top))
+    return x0, y0, x1, y1
