@@ -31,6 +31,7 @@ from pypdf.generic import (
 from pep_docs.extractors import extract
 from pep_docs.extractors.pdf_notes import MAX_NOTE_CHARS, collect, rich_text
 from pep_docs.extractors.pdf_objects import MAX_ANNOTATIONS, MAX_NOTES, Unusual, read_form
+from pep_docs.extractors.result import Unmapped
 from pep_docs.forms import prepare
 from pep_docs.render import render
 from tests.conftest import PEPS, load
@@ -302,14 +303,21 @@ def test_rich_text_in_a_stream_is_read_by_pypdf(filled):
     ]
 
 
-def test_a_flattened_copy_keeps_its_notes_with_their_page(filled, tmp_path: Path):
-    """Path 5: a copy flattened by qpdf (no fields any more), commented on afterwards. A note
-    does not print, so it is not in the page text: pdfium's list of annotations gives it."""
-    source, flat = tmp_path / "filled.pdf", tmp_path / "flat.pdf"
+@pytest.fixture(scope="module")
+def flat(filled, tmp_path_factory) -> Path:
+    """The filled form flattened by qpdf: no fields any more."""
+    out = tmp_path_factory.mktemp("flat")
+    source, flat = out / "filled.pdf", out / "flat.pdf"
     source.write_bytes(filled)
     subprocess.run(
         ["qpdf", "--flatten-annotations=all", str(source), str(flat)], check=True, timeout=60
     )
+    return flat
+
+
+def test_a_flattened_copy_keeps_its_notes_with_their_page(flat):
+    """Path 5: a copy flattened by qpdf, commented on afterwards. A note does not print, so it
+    is not in the page text: pdfium's list of annotations gives it."""
 
     def add(writer: PdfWriter) -> None:
         note = writer.add_annotation(3, Text(rect=(100, 100, 120, 120), text=NOTE))
@@ -331,3 +339,26 @@ def test_a_flattened_copy_keeps_its_notes_with_their_page(filled, tmp_path: Path
         "text; check them"
     ]
     assert result.data == plain.data
+
+
+def test_a_flattened_copy_with_more_notes_than_the_cap(flat):
+    def many(writer: PdfWriter) -> None:
+        for n in range(MAX_NOTES + 5):
+            writer.add_annotation(n % 3, Text(rect=(100, 100, 120, 120), text=f"note {n + 1}"))
+
+    plain = extract(flat)
+    result = extract(_annotated(flat.read_bytes(), many))
+    notes = result.unmapped[len(plain.unmapped) :]
+    assert len(notes) == MAX_NOTES
+    assert notes[:4] == [
+        Unmapped("note 1", "a sticky note on page 1"),
+        Unmapped("note 4", "a sticky note on page 1"),
+        Unmapped("note 7", "a sticky note on page 1"),
+        Unmapped("note 10", "a sticky note on page 1"),
+    ]
+    assert [w.message for w in result.warnings][len(plain.warnings) :] == [
+        f"this form has {MAX_NOTES} comments or notes added in a PDF reader: they are listed "
+        "as unread text; check them",
+        f"this form has more comments or notes than are read ({MAX_NOTES} notes, "
+        f"{MAX_ANNOTATIONS} annotations in all): the rest were not read; open the PDF to see them",
+    ]

@@ -216,10 +216,10 @@ def collect(reader: PdfReader) -> Annotations:
                 widgets.append((index, annot))
                 continue
             looked_at += 1
-            if looked_at > MAX_ANNOTATIONS or len(found.notes) >= MAX_NOTES:
+            note = None if looked_at > MAX_ANNOTATIONS else _pypdf_note(index, annot, subtype)
+            if looked_at > MAX_ANNOTATIONS or (note and len(found.notes) >= MAX_NOTES):
                 found.cut = True
                 break
-            note = _pypdf_note(index, annot, subtype)
             if note is not None:
                 found.notes.append(note)
         if found.cut:

@@ -583,10 +583,10 @@ def _annotations(objects: PdfObjects, widgets: dict[int, str]) -> Annotations:
                 spots.append((index, widgets[ref.num], ref))
                 continue
             looked_at += 1
-            if looked_at > MAX_ANNOTATIONS or len(found.notes) >= MAX_NOTES:
+            note = None if looked_at > MAX_ANNOTATIONS else _note(objects, index, ref)
+            if looked_at > MAX_ANNOTATIONS or (note and len(found.notes) >= MAX_NOTES):
                 found.cut = True
                 break
-            note = _note(objects, index, objects.entries_at(ref, NOTE_KEYS))
             if note is not None:
                 found.notes.append(note)
         if found.cut:
@@ -599,8 +599,9 @@ def _annotations(objects: PdfObjects, widgets: dict[int, str]) -> Annotations:
     return found
 
 
-def _note(objects: PdfObjects, page: int, entries: dict[str, object]) -> Annotation | None:
-    """The note an annotation's entries make, or None: not a note, or no text."""
+def _note(objects: PdfObjects, page: int, ref: object) -> Annotation | None:
+    """The note an annotation is, or None: not a note, or no text."""
+    entries = objects.entries_at(ref, NOTE_KEYS)
     subtype = objects.get(entries.get("Subtype"))
     if not isinstance(subtype, Name) or subtype in NOT_NOTES:
         return None

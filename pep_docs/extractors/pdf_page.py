@@ -83,25 +83,22 @@ def clean(text: str) -> str:
 def read_pages(data: bytes) -> list[PageText]:
     """Every page's text segments in reading order (top to bottom, then left to right)."""
     document = pdfium.PdfDocument(data)
+    budget = _Budget()
     try:
-        pages = [_page(document, i) for i in range(len(document))]
+        return [_page(document, i, budget) for i in range(len(document))]
     finally:
         document.close()
-    _bound_notes(pages)
-    return pages
 
 
-def _bound_notes(pages: list[PageText]) -> None:
-    """At most `MAX_NOTES` notes in the whole file; the page where reading stopped says so."""
-    kept = 0
-    for page in pages:
-        if kept + len(page.notes) > MAX_NOTES:
-            page.notes[MAX_NOTES - kept :] = []
-            page.notes_cut = True
-        kept += len(page.notes)
+@dataclass
+class _Budget:
+    """What is left of the bounds on notes for the rest of the file."""
+
+    annotations: int = MAX_ANNOTATIONS
+    notes: int = MAX_NOTES
 
 
-def _page(document: pdfium.PdfDocument, index: int) -> PageText:
+def _page(document: pdfium.PdfDocument, index: int, budget: _Budget) -> PageText:
     page = document[index]
     try:
         width, height = page.get_size()
@@ -111,7 +108,7 @@ def _page(document: pdfium.PdfDocument, index: int) -> PageText:
         finally:
             textpage.close()
         segments.sort(key=lambda s: (-round(s.y1), s.x0))
-        notes, cut = _notes(page, index)
+        notes, cut = _notes(page, index, budget)
         return PageText(index, width, height, segments, notes, cut)
     finally:
         page.close()
@@ -163,30 +160,50 @@ def _segments(textpage: pdfium.PdfTextPage, index: int) -> list[Segment]:
     return out
 
 
-def _notes(page: pdfium.PdfPage, index: int) -> tuple[list[Annotation], bool]:
+def _notes(page: pdfium.PdfPage, index: int, budget: _Budget) -> tuple[list[Annotation], bool]:
     """The annotations of a page with a person's text (not fields, links or popups), and
-    whether a bound stopped the reading."""
+    whether a bound stopped the reading (or a note was too long to read)."""
     raw = page.raw
-    count = pdfium_c.FPDFPage_GetAnnotCount(raw)
     notes: list[Annotation] = []
-    cut = count > MAX_ANNOTATIONS
-    for k in range(min(count, MAX_ANNOTATIONS)):
+    cut = False
+    for k in range(pdfium_c.FPDFPage_GetAnnotCount(raw)):
         annot = pdfium_c.FPDFPage_GetAnnot(raw, k)
         if not annot:
             continue
         try:
             subtype = _SUBTYPES.get(pdfium_c.FPDFAnnot_GetSubtype(annot), "/Unknown")
-            if subtype in NOT_NOTES or subtype == "/XFAWidget":
+            if subtype == "/Widget":  # a field: passed over, as by the other readers
                 continue
-            contents = _string(annot, b"Contents")
-            rich = _string(annot, b"RC") if contents == "" else None
-            if contents is None or (contents == "" and rich is None):
-                cut = True  # too long to read
-            elif contents or rich:
-                notes.append(Annotation(index, subtype, _rect(annot), contents or None, rich))
+            budget.annotations -= 1
+            if budget.annotations < 0:
+                return notes, True
+            note = _note(annot, index, subtype)
         finally:
             pdfium_c.FPDFPage_CloseAnnot(annot)
+        if note is None:
+            continue
+        if not (note.contents or note.rich):  # too long to read
+            cut = True
+            continue
+        budget.notes -= 1
+        if budget.notes < 0:
+            return notes, True
+        notes.append(note)
     return notes, cut
+
+
+def _note(annot: object, index: int, subtype: str) -> Annotation | None:
+    """The note an annotation is, or None: not a note, or no text. A note too long to read
+    comes back without its text."""
+    if subtype in NOT_NOTES or subtype == "/XFAWidget":
+        return None
+    contents = _string(annot, b"Contents")
+    rich = _string(annot, b"RC") if contents == "" else None
+    if contents is None or (contents == "" and rich is None):
+        return Annotation(index, subtype, None, None, None)
+    if not contents and not rich:
+        return None
+    return Annotation(index, subtype, _rect(annot), contents or None, rich)
 
 
 def _string(annot: object, key: bytes) -> str | None:
