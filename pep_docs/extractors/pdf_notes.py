@@ -180,10 +180,11 @@ def _where(
 def _nearest(note: Annotation, places: list[Place]) -> Place | None:
     """The field whose widget is nearest the note on its page (the gap between the rectangles,
     then the distance between their centres)."""
-    if note.rect is None:
+    spot = note.rect
+    if spot is None:
         return None
     here = [p for p in places if p.page == note.page]
-    return min(here, key=lambda p: _distance(note.rect, p.rect), default=None)  # type: ignore[arg-type]
+    return min(here, key=lambda p: _distance(spot, p.rect), default=None)
 
 
 def _distance(a: Rect, b: Rect) -> tuple[float, float]:
