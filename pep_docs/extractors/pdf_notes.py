@@ -1,4 +1,4 @@
-"""Text a person added to a fillable PDF with a reader's comment tools, kept as unread text.
+"""Text a person added to a PDF with a reader's comment tools, kept as unread text.
 
 A sticky note (`/Text`), a typed text box (`/FreeText`, Acrobat's "Add text" too) or a comment
 on a highlight, a drawn box, a stamp... (any annotation with `/Contents`) belongs to no field,
@@ -6,8 +6,9 @@ so it goes to `unmapped`, saying what it is, on which page and beside which fiel
 widget on that page), and the extraction carries one warning so an officer sees it. Form fields,
 links and popups (which show their parent's text) are not notes.
 
-The small object reader (`pdf_objects.read_form`) collects the notes of plain files; `collect`
-does the same with pypdf for the rest. Both are bounded (`MAX_NOTES`, `MAX_ANNOTATIONS`), and so
+The small object reader (`pdf_objects.read_form`) collects the notes of plain fillable files;
+`collect` does the same with pypdf for the rest; a flattened copy's notes come from pdfium
+(`pdf_page`), placed by page alone (it has no fields). All are bounded (`MAX_NOTES`, `MAX_ANNOTATIONS`), and so
 is the text kept of each note (`MAX_NOTE_CHARS`). Rich text (`/RC`, XHTML) is read only when
 `/Contents` is missing, with lxml, no network, no entities, and at most `MAX_RICH_CHARS`.
 """
