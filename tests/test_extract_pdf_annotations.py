@@ -40,6 +40,7 @@ STEM = "bf-school-age-ehcp"
 NOTE = "Ask Zoë’s carer – before Friday"  # PDFDocEncoding holds ’ and –
 TYPED = "Zoë’s tutor – call Mon ✓"  # ✓ is not in PDFDocEncoding: written as UTF-16BE
 QUESTION = "Is this figure right?"
+AUTHOR = "Mr Łukasz   Nowak (DT)"  # a reader writes who added a note in /T
 SUMMARY = (
     "this form has 4 comments or notes added in a PDF reader: they are listed as unread text; "
     "check them"
@@ -87,7 +88,9 @@ def _utf16(value: str) -> TextStringObject:
 def _every_kind(data: bytes) -> Callable[[PdfWriter], None]:
     def add(writer: PdfWriter) -> None:
         page, rect = _on(data, "/attendance/term_percent")
-        note = writer.add_annotation(page, Text(rect=rect, text=NOTE))
+        sticky = Text(rect=rect, text=NOTE)
+        sticky[NameObject("/T")] = _utf16(AUTHOR)
+        note = writer.add_annotation(page, sticky)
         popup = Popup(rect=(rect[0], rect[1] - 80, rect[0] + 150, rect[1]), parent=note)
         popup[NameObject("/Contents")] = TextStringObject(NOTE)  # as some readers copy it
         writer.add_annotation(page, popup)
@@ -133,7 +136,8 @@ def test_every_note_comes_back_in_unmapped_with_where_it_is(filled, noted):
         (TYPED, "text added on page 1, near PEP meeting: 'Date of meeting'"),
         (
             NOTE,
-            "a sticky note on page 4, beside Attendance and exclusions: 'Attendance this term'",
+            "a sticky note by Mr Łukasz Nowak (DT) on page 4, beside Attendance and "
+            "exclusions: 'Attendance this term'",
         ),
         (
             QUESTION,
@@ -320,7 +324,9 @@ def test_a_flattened_copy_keeps_its_notes_with_their_page(flat):
     is not in the page text: pdfium's list of annotations gives it."""
 
     def add(writer: PdfWriter) -> None:
-        note = writer.add_annotation(3, Text(rect=(100, 100, 120, 120), text=NOTE))
+        sticky = Text(rect=(100, 100, 120, 120), text=NOTE)
+        sticky[NameObject("/T")] = _utf16(AUTHOR)
+        note = writer.add_annotation(3, sticky)
         writer.add_annotation(3, Popup(rect=(100, 100, 250, 200), parent=note))
         box = FreeText(text="", rect=(300, 30, 500, 60))
         box[NameObject("/Contents")] = _utf16(TYPED)
@@ -332,7 +338,7 @@ def test_a_flattened_copy_keeps_its_notes_with_their_page(flat):
     assert plain.source["layout"] == result.source["layout"] == "pdf-form"
     assert [(u.text, u.where) for u in result.unmapped][len(plain.unmapped) :] == [
         (TYPED, "text added on page 1"),
-        (NOTE, "a sticky note on page 4"),
+        (NOTE, "a sticky note by Mr Łukasz Nowak (DT) on page 4"),
     ]
     assert [w.message for w in result.warnings][len(plain.warnings) :] == [
         "this form has 2 comments or notes added in a PDF reader: they are listed as unread "

@@ -46,6 +46,7 @@ from pep_docs.schema import PepModel
 
 MAX_NOTE_CHARS = 2_000
 MAX_RICH_CHARS = 64 * 1024
+MAX_AUTHOR_CHARS = 60
 
 # What a person calls each kind of annotation (a kind not listed is "a comment").
 KINDS = {
@@ -170,7 +171,9 @@ def _where(
     note: Annotation, places: list[Place], model: PepModel, titles: Mapping[str, str]
 ) -> str:
     kind = KINDS.get(note.subtype, "a comment")
-    said = f"{kind} on page {note.page + 1}"
+    author = " ".join((note.author or "").split())[:MAX_AUTHOR_CHARS]
+    by = f" by {author}" if author else ""
+    said = f"{kind}{by} on page {note.page + 1}"
     place = _nearest(note, places)
     if place is None:
         return said
@@ -241,7 +244,8 @@ def _pypdf_note(page: int, annot: DictionaryObject, subtype: object) -> Annotati
     rich = _string(annot.get("/RC")) if contents is None else None
     if contents is None and rich is None:
         return None
-    return Annotation(page, str(subtype), rect(_floats(annot.get("/Rect"))), contents, rich)
+    where, author = rect(_floats(annot.get("/Rect"))), _string(annot.get("/T"))
+    return Annotation(page, str(subtype), where, contents, rich, author)
 
 
 def _string(value: object) -> str | None:

@@ -40,7 +40,7 @@ NOT_NOTES = frozenset({"/Widget", "/Link", "/Popup"})
 # looked at (links, popups, empty ones). Past either, reading stops and says so (`cut`).
 MAX_NOTES = 100
 MAX_ANNOTATIONS = 1_000
-NOTE_KEYS = frozenset({"Subtype", "Rect", "Contents", "RC"})
+NOTE_KEYS = frozenset({"Subtype", "Rect", "Contents", "RC", "T"})
 RECT_KEYS = frozenset({"Rect"})
 PAGE_KEYS = frozenset({"Type", "Kids", "Annots"})
 
@@ -314,6 +314,7 @@ class Annotation:
     rect: Rect | None
     contents: str | None  # /Contents
     rich: str | None  # /RC (XHTML), read only when /Contents is missing
+    author: str | None = None  # /T: who wrote it, as the reader was told
 
 
 @dataclass(frozen=True)
@@ -624,7 +625,8 @@ def _note(objects: PdfObjects, page: int, ref: object) -> Annotation | None:
     if not isinstance(contents, bytes) and not isinstance(rich, bytes):
         return None
     where = rect(_numbers(objects, entries.get("Rect")))
-    return Annotation(page, str(subtype), where, text(contents), text(rich))
+    author = text(objects.get(entries.get("T")))
+    return Annotation(page, str(subtype), where, text(contents), text(rich), author)
 
 
 def _numbers(objects: PdfObjects, value: object) -> object:

@@ -203,7 +203,8 @@ def _note(annot: object, index: int, subtype: str) -> Annotation | None:
         return Annotation(index, subtype, None, None, None)
     if not contents and not rich:
         return None
-    return Annotation(index, subtype, _rect(annot), contents or None, rich)
+    author = _string(annot, b"T") or None
+    return Annotation(index, subtype, _rect(annot), contents or None, rich, author)
 
 
 def _string(annot: object, key: bytes) -> str | None:
