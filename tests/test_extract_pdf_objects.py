@@ -165,3 +165,14 @@ def test_an_object_the_table_points_away_from_sends_the_file_to_the_full_walk():
     pointed_away = _linked_script(4)
     assert _quick_inspection(pointed_away, "link.pdf", LIMITS) is None
     assert inspect_pdf(pointed_away, "link.pdf").active == ("JavaScript",)
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [rb"\057meeting\057type", rb"caf\351", rb"\0575", rb"\400", rb"\\057", rb"a\(b\)",
+     rb"\x41", rb"\12", b"line\\\nnext", rb"\t\n"],
+)  # fmt: skip
+def test_escapes_are_read_the_same_by_the_fast_decoder_and_the_careful_one(inner):
+    from pep_docs.extractors.pdf_objects import _UNESCAPE, _unescape, _unescaped
+
+    assert _unescaped(inner) == _UNESCAPE.sub(_unescape, inner)

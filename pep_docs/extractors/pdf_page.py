@@ -8,16 +8,36 @@ costs ten times more).
 
 Coordinates are PDF points, origin bottom left, as the renderer (`pep_docs.render.pdf_layout`)
 places them.
+
+A flattened copy can still carry sticky notes and comments (a note does not print, so it is not
+in the page text): pdfium lists each page's annotations too, and their text is kept as notes
+(`pdf_notes`), with the same bounds as the fillable form's.
 """
 
 from __future__ import annotations
 
 import ctypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+
+from pep_docs.extractors.pdf_objects import MAX_ANNOTATIONS, MAX_NOTES, NOT_NOTES, Annotation
+
+# pdfium's annotation subtypes by the PDF name (FPDF_ANNOT_FREETEXT is /FreeText).
+_SUBTYPES = {
+    value: name
+    for name in (
+        "/Text", "/Link", "/FreeText", "/Line", "/Square", "/Circle", "/Polygon", "/PolyLine",
+        "/Highlight", "/Underline", "/Squiggly", "/StrikeOut", "/Stamp", "/Caret", "/Ink",
+        "/Popup", "/FileAttachment", "/Sound", "/Widget", "/XFAWidget", "/Redact",
+    )
+    if isinstance(value := getattr(pdfium_c, f"FPDF_ANNOT_{name[1:].upper()}", None), int)
+}  # fmt: skip
+# The longest text of a note read (bytes of UTF-16; pdfium gives a string whole or not at all):
+# a longer one is passed over, and the warning that notes were cut says so.
+_MAX_TEXT_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,8 @@ class PageText:
     width: float
     height: float
     segments: list[Segment]
+    notes: list[Annotation] = field(default_factory=list)
+    notes_cut: bool = False  # a bound stopped the reading of the notes on or before this page
 
 
 _SPACES = re.compile(r"\s+")
@@ -61,13 +83,22 @@ def clean(text: str) -> str:
 def read_pages(data: bytes) -> list[PageText]:
     """Every page's text segments in reading order (top to bottom, then left to right)."""
     document = pdfium.PdfDocument(data)
+    budget = _Budget()
     try:
-        return [_page(document, i) for i in range(len(document))]
+        return [_page(document, i, budget) for i in range(len(document))]
     finally:
         document.close()
 
 
-def _page(document: pdfium.PdfDocument, index: int) -> PageText:
+@dataclass
+class _Budget:
+    """What is left of the bounds on notes for the rest of the file."""
+
+    annotations: int = MAX_ANNOTATIONS
+    notes: int = MAX_NOTES
+
+
+def _page(document: pdfium.PdfDocument, index: int, budget: _Budget) -> PageText:
     page = document[index]
     try:
         width, height = page.get_size()
@@ -77,7 +108,8 @@ def _page(document: pdfium.PdfDocument, index: int) -> PageText:
         finally:
             textpage.close()
         segments.sort(key=lambda s: (-round(s.y1), s.x0))
-        return PageText(index, width, height, segments)
+        notes, cut = _notes(page, index, budget)
+        return PageText(index, width, height, segments, notes, cut)
     finally:
         page.close()
 
@@ -126,3 +158,72 @@ def _segments(textpage: pdfium.PdfTextPage, index: int) -> list[Segment]:
         chars.append(ch)
     flush()
     return out
+
+
+def _notes(page: pdfium.PdfPage, index: int, budget: _Budget) -> tuple[list[Annotation], bool]:
+    """The annotations of a page with a person's text (not fields, links or popups), and
+    whether a bound stopped the reading (or a note was too long to read)."""
+    raw = page.raw
+    notes: list[Annotation] = []
+    cut = False
+    for k in range(pdfium_c.FPDFPage_GetAnnotCount(raw)):
+        annot = pdfium_c.FPDFPage_GetAnnot(raw, k)
+        if not annot:
+            continue
+        try:
+            subtype = _SUBTYPES.get(pdfium_c.FPDFAnnot_GetSubtype(annot), "/Unknown")
+            if subtype == "/Widget":  # a field: passed over, as by the other readers
+                continue
+            budget.annotations -= 1
+            if budget.annotations < 0:
+                return notes, True
+            note = _note(annot, index, subtype)
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+        if note is None:
+            continue
+        if not (note.contents or note.rich):  # too long to read
+            cut = True
+            continue
+        budget.notes -= 1
+        if budget.notes < 0:
+            return notes, True
+        notes.append(note)
+    return notes, cut
+
+
+def _note(annot: object, index: int, subtype: str) -> Annotation | None:
+    """The note an annotation is, or None: not a note, or no text. A note too long to read
+    comes back without its text."""
+    if subtype in NOT_NOTES or subtype == "/XFAWidget":
+        return None
+    contents = _string(annot, b"Contents")
+    rich = _string(annot, b"RC") if contents == "" else None
+    if contents is None or (contents == "" and rich is None):
+        return Annotation(index, subtype, None, None, None)
+    if not contents and not rich:
+        return None
+    author = _string(annot, b"T") or None
+    return Annotation(index, subtype, _rect(annot), contents or None, rich, author)
+
+
+def _string(annot: object, key: bytes) -> str | None:
+    """An annotation's text string ("" when it has none; None when it is too long to read)."""
+    size = pdfium_c.FPDFAnnot_GetStringValue(annot, key, None, 0)
+    if size <= 2:  # pdfium counts the terminating NUL
+        return ""
+    if size > _MAX_TEXT_BYTES:
+        return None
+    buffer = ctypes.create_string_buffer(size)
+    out = ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR))
+    pdfium_c.FPDFAnnot_GetStringValue(annot, key, out, size)
+    return buffer.raw[: size - 2].decode("utf-16-le", "replace")
+
+
+def _rect(annot: object) -> tuple[float, float, float, float] | None:
+    box = pdfium_c.FS_RECTF()
+    if not pdfium_c.FPDFAnnot_GetRect(annot, ctypes.byref(box)):
+        return None
+    x0, x1 = sorted((box.left, box.right))
+    y0, y1 = sorted((box.bottom, box.top))
+    return x0, y0, x1, y1
