@@ -174,7 +174,9 @@ class BodyScan:
                 yield Control(el, props[0], contents[0] if contents else None)
 
 
-def _pointer_of(control: Control, model: PepModel) -> tuple[str | None, str]:
+def pointer_of(control: Control, model: PepModel) -> tuple[str | None, str]:
+    """The field a control holds and how that was known: its tag, else its data binding, else
+    the bookmark just before it (what LibreOffice keeps); `(None, "")` for none of ours."""
     tag = control.props.get(_W_TAG)
     if tag is not None:
         val = tag.get(_W_VAL, "")
@@ -269,7 +271,7 @@ def read_controls(
     bound = bound_values(package)
     found = 0
     for control in scanned.answers():
-        pointer, how = _pointer_of(control, model)
+        pointer, how = pointer_of(control, model)
         content = control.content
         if pointer is None:
             text = _text(content) if content is not None else ""

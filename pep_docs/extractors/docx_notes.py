@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 
 from lxml import etree
 
-from pep_docs.extractors.docx_text import SDT, TR, P, by_tag, cells, paragraph_texts, text_of
+from pep_docs.extractors.docx_controls import Control, pointer_of
+from pep_docs.extractors.docx_text import SDT, TC, TR, P, by_tag, cells, paragraph_texts, text_of
 from pep_docs.extractors.result import Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.schema import PepModel
@@ -147,25 +148,24 @@ class Anchors:
         return self.where(el) if el is not None else ""
 
     def where(self, el: etree._Element) -> str:
-        """`' on <question>'`, `" near '<printed text>'"`, or `''`: the answer box `el` is in,
-        else the one in its table row, else its row's label, else its paragraph's text."""
+        """`' on <question>'`, `" near '<printed text>'"`, or `''` (see `place`)."""
         pointer, near = self.place(el)
         if pointer:
             return f" on {self.describe(pointer)}"
         return f" near '{_short(near)}'" if near else ""
 
     def place(self, el: etree._Element) -> tuple[str | None, str]:
-        """The field `el` is in or beside, or else the printed text near it."""
-        for ancestor in el.iterancestors(SDT, TR):
+        """The field `el` is in or beside, or else the printed text near it: the answer box
+        around it, else the one in its table cell, else in its row (beside a label), else the
+        row's label."""
+        for ancestor in el.iterancestors(SDT, TC, TR):
             if ancestor.tag == SDT:
                 pointer = self._pointer(ancestor)
-                if pointer:
-                    return pointer, ""
             else:
-                for sdt in ancestor.iter(SDT):
-                    pointer = self._pointer(sdt)
-                    if pointer:
-                        return pointer, ""
+                pointer = next(filter(None, map(self._pointer, ancestor.iter(SDT))), None)
+            if pointer:
+                return pointer, ""
+            if ancestor.tag == TR:
                 label = _row_label(ancestor)
                 if label:
                     return None, label
@@ -180,12 +180,10 @@ class Anchors:
         return None, ""
 
     def _pointer(self, sdt: etree._Element) -> str | None:
-        from pep_docs.extractors.docx_controls import Control, _pointer_of
-
         pr = sdt.find(_SDT_PR)
         if pr is None or pr.find(_GROUP) is not None:
             return None
-        pointer, _ = _pointer_of(Control(sdt, by_tag(pr), None), self.model)
+        pointer, _ = pointer_of(Control(sdt, by_tag(pr), None), self.model)
         return pointer
 
 
