@@ -310,3 +310,24 @@ def test_pep_docs_audit_prints_who_did_what_to_a_return(app, forms, monkeypatch)
     assert [line.split(",", 1)[1] for line in signed.output.splitlines()[1:]] == [
         "officer@pb.example.invalid,user.add,user,2,,"  # and nothing since
     ]
+
+
+def test_a_return_page_shows_each_warning_once_and_the_notes(app, forms):
+    """A Word return with a comment and a pasted picture: the warning at a question is shown
+    once with its question's label (not the label twice), the comment with where it is."""
+    from markupsafe import escape
+
+    from tests.test_extract_docx_notes import AUTHOR, COMMENT, with_notes
+
+    client = signed_in(app)
+    upload(client, [("With notes.docx", with_notes(forms["docx"]))])
+    with session_scope(app.config["PEP_DOCS"].database_url) as db:
+        [row_id] = [r.id for r in db.scalars(select(Return))]
+    [row] = finished(app, [row_id])
+    assert row.status == "done"
+    page = client.get(f"/returns/{row.id}").text
+    picture = "Attainment and progress: 'Progress summary': a picture was pasted here"
+    assert page.count(escape(picture)) == 1
+    assert escape("'Progress summary': Attainment") not in page
+    comment = f"a Word comment by {AUTHOR} on PEP meeting: 'Venue'"
+    assert f'“{escape(COMMENT)}” <span class="hint">({escape(comment)})</span>' in page
