@@ -358,3 +358,44 @@ def test_word_text_elements_read_as_shown():
     assert read.data["meeting"]["venue"] == "Re-view room"
     assert read.data["child_views"]["going_well"] == "Art\tevery day"
     assert ("Call on 01234-567890", "typed outside the form's boxes") in _pairs(read)
+
+
+def test_more_notes_and_pictures_than_the_bound_are_cut_and_said():
+    """An untrusted file may hold any number: 100 of each are listed, and the rest said."""
+    from pep_docs.extractors.result import MAX_NOTES
+
+    filled, _ = school_form(load(FIXTURE))
+    parts = _read(filled)
+    body = etree.fromstring(parts["word/document.xml"])
+    line = etree.fromstring(f'<w:p xmlns:w="{NS["w"]}"/>')
+    next(body.iter(q("w:tbl"))).addnext(line)
+    for n in range(MAX_NOTES + 5):
+        line.append(_picture(200 + n))
+    parts["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8")
+    parts["word/media/tracker.png"] = parts["word/media/logo.png"]
+    comments = "".join(
+        f'<w:comment w:id="{n}" w:author="{AUTHOR}"><w:p>{_run(f"Note {n}")}</w:p></w:comment>'
+        for n in range(MAX_NOTES + 20)
+    )
+    parts["word/comments.xml"] = f"<w:comments {WORD_NS}>{comments}</w:comments>".encode()
+    rels = parts["word/_rels/document.xml.rels"].decode()
+    added = (
+        f'<Relationship Id="rIdPic" Type="{REL}/image" Target="media/tracker.png"/>'
+        f'<Relationship Id="rIdNotes" Type="{REL}/comments" Target="comments.xml"/>'
+    )
+    parts["word/_rels/document.xml.rels"] = rels.replace(
+        "</Relationships>", added + "</Relationships>"
+    ).encode()
+    read = extract(_write(parts))
+    listed = [u for u in read.unmapped if u.where.startswith("a Word comment")]
+    assert [u.text for u in listed] == [f"Note {n}" for n in range(MAX_NOTES)]
+    assert read.warnings[0].message == (
+        f"this form has more than {MAX_NOTES} comments or notes added in Word: the first "
+        f"{MAX_NOTES} are listed as unread text, the rest were not read; open the form to read them"
+    )
+    pictures = [w.message for w in read.warnings if "picture" in w.message]
+    assert len(pictures) == MAX_NOTES + 1
+    assert pictures[-1] == (
+        f"this form has more than {MAX_NOTES} pictures, charts or embedded objects: the rest "
+        "are not listed; look at the form"
+    )

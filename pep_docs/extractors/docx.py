@@ -89,10 +89,10 @@ def _read_notes(
     accepted (`changes`: where they were, from `accept_changes`)."""
     parts = related_parts(package)
     anchors = Anchors(body, assembler.model, assembler.describe)
-    found = notes(package, parts, anchors)
+    found, cut = notes(package, parts, anchors)
     assembler.unmapped.extend(found)
     if found:  # a comment is easily missed among the unread text: say it once, up front
-        assembler.warnings.append(Warning_(None, None, notes_warning(len(found))))
+        assembler.warnings.append(Warning_(None, None, notes_warning(len(found), cut)))
     for pointer, message in pictures(body, anchors) + changes_warnings(changes, anchors):
         if pointer:
             assembler.warn(pointer, message)

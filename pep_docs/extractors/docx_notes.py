@@ -24,7 +24,7 @@ from lxml import etree
 
 from pep_docs.extractors.docx_controls import Control, pointer_of
 from pep_docs.extractors.docx_text import SDT, TC, TR, P, by_tag, cells, paragraph_texts, text_of
-from pep_docs.extractors.result import Unmapped
+from pep_docs.extractors.result import MAX_NOTES, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.schema import PepModel
 
@@ -121,9 +121,10 @@ def related_parts(package: SafeZip) -> dict[str, list[str]]:
             part = target.lstrip("/")
         else:
             part = posixpath.normpath(posixpath.join("word", target))
-        if part in package.names and part not in found[kind]:
+        if part in package.names:
             found[kind].append(part)
-    return found
+    # Each part once, in the order named (a list's `in` over many relationships is quadratic).
+    return {kind: list(dict.fromkeys(names)) for kind, names in found.items()}
 
 
 class Anchors:
@@ -192,8 +193,17 @@ def pictures(body: etree._Element, anchors: Anchors) -> list[tuple[str | None, s
     spreadsheet): the field it is in or beside (or None), and a message saying where it is.
 
     None of them is text, so none can be read; each is named so that a person looks at it."""
-    found = []
+    found: list[tuple[str | None, str]] = []
     for el in body.iter(*_PICTURES):
+        if len(found) == MAX_NOTES:
+            found.append(
+                (
+                    None,
+                    f"this form has more than {MAX_NOTES} pictures, charts or "
+                    "embedded objects: the rest are not listed; look at the form",
+                )
+            )
+            break
         pointer, near = anchors.place(el)
         what = _PICTURES[el.tag]
         if pointer:
@@ -205,8 +215,11 @@ def pictures(body: etree._Element, anchors: Anchors) -> list[tuple[str | None, s
     return found
 
 
-def notes(package: SafeZip, parts: dict[str, list[str]], anchors: Anchors) -> list[Unmapped]:
-    """Every comment, footnote and endnote with text, and where it is in the form."""
+def notes(
+    package: SafeZip, parts: dict[str, list[str]], anchors: Anchors
+) -> tuple[list[Unmapped], bool]:
+    """Every comment, footnote and endnote with text, and where it is in the form (at most
+    `MAX_NOTES`); and whether there were more."""
     found = []
     for kind, (element, mark, reference, called) in _NOTES.items():
         for name in parts.get(kind, []):
@@ -219,15 +232,23 @@ def notes(package: SafeZip, parts: dict[str, list[str]], anchors: Anchors) -> li
                 text = text_of(note).strip()
                 if not text:
                     continue
+                if len(found) == MAX_NOTES:
+                    return found, True
                 note_id = note.get(_ID, "")
                 where = anchors.of(mark, note_id) or anchors.of(reference, note_id)
-                author = note.get(_AUTHOR, "").strip()
+                author = _short(note.get(_AUTHOR, "").strip())
                 by = f" by {author}" if author else ""
                 found.append(Unmapped(text, f"{called}{by}{where}"))
-    return found
+    return found, False
 
 
-def notes_warning(count: int) -> str:
+def notes_warning(count: int, cut: bool = False) -> str:
+    if cut:
+        return (
+            f"this form has more than {MAX_NOTES} comments or notes added in Word: the first "
+            f"{MAX_NOTES} are listed as unread text, the rest were not read; open the form to "
+            "read them"
+        )
     if count == 1:
         return (
             "this form has 1 comment or note added in Word: it is listed as unread text; check it"

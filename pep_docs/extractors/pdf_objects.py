@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 from pypdf._codecs import _pdfdoc_encoding
 
+from pep_docs.extractors.result import MAX_NOTES
+
 # Bounds: more than any form of ours has, so a file past them is read by pypdf (or refused there).
 MAX_XREF_SECTIONS = 64
 MAX_FIELDS = 20_000
@@ -36,9 +38,9 @@ _WANTED = {key.encode(): key for key in FIELD_KEYS}
 # Annotations that carry no text of a person's: form fields, links, and popups (a popup shows
 # its parent's /Contents, which is read from the parent).
 NOT_NOTES = frozenset({"/Widget", "/Link", "/Popup"})
-# Bounds on annotations (an untrusted file may carry any number): notes kept, other annotations
-# looked at (links, popups, empty ones). Past either, reading stops and says so (`cut`).
-MAX_NOTES = 100
+# Bounds on annotations (an untrusted file may carry any number): notes kept (`MAX_NOTES`, the
+# same for every reader), other annotations looked at (links, popups, empty ones). Past either,
+# reading stops and says so (`cut`).
 MAX_ANNOTATIONS = 1_000
 NOTE_KEYS = frozenset({"Subtype", "Rect", "Contents", "RC", "T"})
 RECT_KEYS = frozenset({"Rect"})

@@ -27,6 +27,12 @@ CONFIDENCE = {
 }
 
 
+# At most this many notes (Word comments and footnotes, a PDF's sticky notes...) and this many
+# pictures are listed from one file: an untrusted file may carry any number. Past it, reading
+# stops and says so.
+MAX_NOTES = 100
+
+
 @dataclass(frozen=True)
 class Reading:
     """Raw text a reader found for a concrete pointer, and how."""
