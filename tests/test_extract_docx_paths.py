@@ -352,3 +352,22 @@ def test_path_3_form_of_another_version_says_which(returns):
         f"{current}): it was read against the current one, so check its answers"
     )
     assert not any("which version" in m for m in messages)
+
+
+def test_path_1_saved_by_word_on_the_web_main_part_named_otherwise():
+    """Word on the web (Microsoft 365 in a browser) saves the main part as `word/document2.xml`,
+    named by the package's relationships: read the same as from Word, comments included."""
+    from tests.school_fill import _read, _write
+    from tests.test_extract_docx_notes import COMMENT, with_notes
+
+    doc = load(FIXTURES[0])
+    filled, _ = school_form(doc)
+    noted = with_notes(filled)
+    parts = _read(noted)
+    parts["word/document2.xml"] = parts.pop("word/document.xml")
+    parts["word/_rels/document2.xml.rels"] = parts.pop("word/_rels/document.xml.rels")
+    for name in ("_rels/.rels", "[Content_Types].xml"):
+        parts[name] = parts[name].replace(b"word/document.xml", b"word/document2.xml")
+    online, word = extract(_write(parts)), extract(noted)
+    assert online.to_dict() == word.to_dict()
+    assert COMMENT in [u.text for u in online.unmapped]

@@ -1,9 +1,10 @@
 """Reading a returned .docx: content controls (paths 1 and 2), else labels and tables (path 3).
 
-`word/document.xml` is parsed once (size- and depth-checked by `SafeZip`), made what Word shows
-with tracked changes accepted (`docx_notes.accept_changes`), and every reader walks that one
-tree. Comments, footnotes, endnotes and lines typed in the page header or footer are reported
-as unmapped text on every path.
+The main part (`word/document.xml`; Word on the web names it `word/document2.xml`) is parsed
+once (size- and depth-checked by `SafeZip`), made what Word shows with tracked changes accepted
+(`docx_notes.accept_changes`), and every reader walks that one tree. Comments, footnotes,
+endnotes and lines typed in the page header or footer are reported as unmapped text on every
+path.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pep_docs.extractors.docx_notes import (
     related_parts,
 )
 from pep_docs.extractors.result import Assembler, Extraction, Warning_, form_summary
-from pep_docs.extractors.safety import SafeZip
+from pep_docs.extractors.safety import SafeZip, main_part
 from pep_docs.forms import child_name_of
 from pep_docs.schema import load_model
 from pep_docs.validate import section_titles_for
@@ -46,13 +47,14 @@ MIN_TABLES = 3
 
 def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extraction:
     package = package or SafeZip(data, where)
-    if "word/document.xml" not in package.names or "[Content_Types].xml" not in package.names:
+    main = main_part(package)
+    if main is None or "[Content_Types].xml" not in package.names:
         raise FormReadError(
             "this is not a Word document (.docx)",
             where=where,
             hint="save the form as a Word document and send it again",
         )
-    body = package.xml("word/document.xml")
+    body = package.xml(main)
     changes = accept_changes(body)
     identity = read_identity(package)
     model = load_model()
@@ -61,7 +63,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
     scanned = BodyScan(body)
     found = read_controls(package, assembler, model, scanned)
     if not found:
-        return _read_without_controls(package, body, where, identity, changes)
+        return _read_without_controls(package, main, body, where, identity, changes)
     layout = layout_of(identity)
     if layout is not None:
         added = read_added_rows(body, layout, assembler)
@@ -70,7 +72,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
                 scanned, lambda text: layout.is_printed(text, identity.get("child_id", "")), added
             )
         )
-    _read_notes(package, body, assembler, layout, identity, changes)
+    _read_notes(package, main, body, assembler, layout, identity, changes)
     extraction = assembler.finish(identity, {"kind": "docx", "file": where, "controls": found})
     extraction.form = form_summary(identity, extraction.data)
     return extraction
@@ -78,6 +80,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
 
 def _read_notes(
     package: SafeZip,
+    main: str,
     body,
     assembler: Assembler,
     layout: Layout | None,
@@ -87,7 +90,7 @@ def _read_notes(
     """What the school wrote besides the form's answers: comments, notes, the page margins;
     a warning for each picture pasted in, and for each answer with tracked changes nobody
     accepted (`changes`: where they were, from `accept_changes`)."""
-    parts = related_parts(package)
+    parts = related_parts(package, main)
     anchors = Anchors(body, assembler.model, assembler.describe)
     found, cut = notes(package, parts, anchors)
     assembler.unmapped.extend(found)
@@ -106,7 +109,12 @@ def _read_notes(
 
 
 def _read_without_controls(
-    package: SafeZip, body, where: str, known: dict[str, str], changes: list[etree._Element]
+    package: SafeZip,
+    main: str,
+    body,
+    where: str,
+    known: dict[str, str],
+    changes: list[etree._Element],
 ) -> Extraction:
     """Path 3: the boxes are gone (copy/paste, Google Docs): read by labels and table positions."""
     model = load_model()
@@ -124,7 +132,7 @@ def _read_without_controls(
     matched = read_by_layout(body, layout, assembler, identity.get("child_id", ""))
     if matched < MIN_TABLES:
         raise refusal
-    _read_notes(package, body, assembler, layout, identity, changes)
+    _read_notes(package, main, body, assembler, layout, identity, changes)
     extraction = assembler.finish(
         identity, {"kind": "docx", "file": where, "controls": 0, "tables_by_label": matched}
     )

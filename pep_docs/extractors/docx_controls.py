@@ -261,13 +261,12 @@ def _values_path_norm(path: str) -> str:
 
 
 def read_controls(
-    package: SafeZip, assembler: Assembler, model: PepModel, scanned: BodyScan | None = None
+    package: SafeZip, assembler: Assembler, model: PepModel, scanned: BodyScan
 ) -> int:
     """Feed every answer control to the assembler; the number of controls found.
 
-    `scanned`: `word/document.xml`, already parsed (it is parsed once per file), to be walked;
-    its text outside the controls is then known too."""
-    scanned = scanned or BodyScan(package.xml("word/document.xml"))
+    `scanned`: the main part, parsed once per file, to be walked; its text outside the controls
+    is then known too."""
     bound = bound_values(package)
     found = 0
     for control in scanned.answers():

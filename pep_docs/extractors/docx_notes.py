@@ -17,7 +17,6 @@ Two things in the body would otherwise be read wrongly:
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterable
 
 from lxml import etree
@@ -26,6 +25,7 @@ from pep_docs.extractors.docx_controls import Control, pointer_of
 from pep_docs.extractors.docx_text import SDT, TC, TR, P, by_tag, cells, paragraph_texts, text_of
 from pep_docs.extractors.result import MAX_NOTES, Unmapped
 from pep_docs.extractors.safety import SafeZip
+from pep_docs.render.docx_package import rels_name, resolve_target
 from pep_docs.schema import PepModel
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -106,10 +106,10 @@ def changes_warnings(
     return found
 
 
-def related_parts(package: SafeZip) -> dict[str, list[str]]:
-    """The main document's comments, footnotes, endnotes, header and footer parts, by kind."""
+def related_parts(package: SafeZip, main: str = "word/document.xml") -> dict[str, list[str]]:
+    """The main part's comments, footnotes, endnotes, header and footer parts, by kind."""
     found: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    name = "word/_rels/document.xml.rels"
+    name = rels_name(main)
     if name not in package.names:
         return found
     for rel in package.xml(name).iter(f"{{{_RELS}}}Relationship"):
@@ -117,10 +117,7 @@ def related_parts(package: SafeZip) -> dict[str, list[str]]:
         target = rel.get("Target", "")
         if kind not in found or rel.get("TargetMode") == "External" or not target:
             continue
-        if target.startswith("/"):
-            part = target.lstrip("/")
-        else:
-            part = posixpath.normpath(posixpath.join("word", target))
+        part = resolve_target(main, target)
         if part in package.names:
             found[kind].append(part)
     # Each part once, in the order named (a list's `in` over many relationships is quadratic).

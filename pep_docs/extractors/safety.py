@@ -189,6 +189,21 @@ def check_word_package(package: SafeZip) -> None:
         )
 
 
+def main_part(package: SafeZip) -> str | None:
+    """The name of the document's main part: what the package's `officeDocument` relationship
+    names (Word on the web saves `word/document2.xml`), else `word/document.xml`; None when
+    there is neither."""
+    from pep_docs.render.docx_package import resolve_target
+
+    if "_rels/.rels" in package.names:
+        for rel in package.xml("_rels/.rels"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                name = resolve_target("", rel.get("Target", ""))
+                if name in package.names:
+                    return name
+    return "word/document.xml" if "word/document.xml" in package.names else None
+
+
 def other_word_processor(package: SafeZip) -> FormReadError | None:
     """Why a zip that another word processor saved in its own format is not read, with how to
     save it as Word; None when it is not one of those.

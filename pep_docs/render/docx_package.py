@@ -140,18 +140,22 @@ def _tostring(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _rels_name(part: str) -> str:
+def rels_name(part: str) -> str:
+    """The relationships part of a part: `word/document.xml` -> `word/_rels/document.xml.rels`."""
     folder, _, name = part.rpartition("/")
     return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
 
 
-def _resolve(part: str, target: str) -> str:
+def resolve_target(part: str, target: str) -> str:
+    """A relationship's target as a part name: relative to `part`'s folder, or from the root
+    when it starts with `/`. A `..` past the root stays at the root."""
     folder = part.rpartition("/")[0]
     path = [p for p in folder.split("/") if p] if not target.startswith("/") else []
     for step in target.lstrip("/").split("/"):
         if step == "..":
-            path.pop()
-        elif step != ".":
+            if path:
+                path.pop()
+        elif step and step != ".":
             path.append(step)
     return "/".join(path)
 
@@ -160,7 +164,7 @@ def _main_part(parts: Mapping[str, bytes]) -> str:
     rels = _parse(parts["_rels/.rels"])
     for rel in rels:
         if rel.get("Type", "").endswith("/officeDocument"):
-            return _resolve("", rel.get("Target"))
+            return resolve_target("", rel.get("Target"))
     raise TemplateError("the template has no main document part")
 
 
@@ -203,7 +207,7 @@ def place_logo(parts: dict[str, bytes], logo: bytes) -> None:
         if LOGO_SLOT.encode() not in parts[name]:
             continue
         root = _parse(parts[name])
-        rels = _parse(parts[_rels_name(name)])
+        rels = _parse(parts[rels_name(name)])
         targets = {rel.get("Id"): rel.get("Target") for rel in rels}
         for doc_pr in root.iterfind(".//wp:docPr", NSMAP):
             if doc_pr.get("descr") != LOGO_SLOT:
@@ -213,7 +217,7 @@ def place_logo(parts: dict[str, bytes], logo: bytes) -> None:
             target = targets.get(blip.get(f"{{{R}}}embed"))
             if target is None:
                 raise TemplateError("the logo picture has no image relationship", where=name)
-            parts[_resolve(name, target)] = logo
+            parts[resolve_target(name, target)] = logo
             extent = inline.find("wp:extent", NSMAP)
             cy = int(extent.get("cy"))
             cx = str(round(cy * width / height))
@@ -390,8 +394,8 @@ def add_custom_parts(parts: dict[str, bytes], values_source: str) -> dict[str, s
         sources[item] = source
         parts[props] = _item_props(store_id, namespace)
         _add_override(parts, props, ITEM_PROPS_CT)
-        _add_rel(parts, _rels_name(item), CUSTOM_XML_PROPS_REL, f"itemProps{number}.xml")
-        _add_rel(parts, _rels_name(main), CUSTOM_XML_REL, f"../{item}")
+        _add_rel(parts, rels_name(item), CUSTOM_XML_PROPS_REL, f"itemProps{number}.xml")
+        _add_rel(parts, rels_name(main), CUSTOM_XML_REL, f"../{item}")
     custom = "docProps/custom.xml"
     existing = parts.get(custom)
     sources[custom] = custom_properties_source(existing)
