@@ -490,6 +490,9 @@ CASES = [
          "this is an OpenDocument file (.odt, as LibreOffice saves by default), not the Word form (in LibreOffice choose File > Save As, set the file type to 'Word 2007-365 (.docx)', keep that format, and send the .docx)"),
     Case("apple-pages", pages,
          "this is an Apple Pages document, not the Word form (in Pages choose File > Export To > Word, and send the .docx)"),
+    Case("zip-of-returns", lambda f: write(f, "returns.zip", rezip(
+        {"Oak Primary/BF00001.docx": FORMS["docx"], "Oak Primary/BF00002.pdf": FORMS["pdf"]})),
+         "this is a zip file holding 2 forms, not a form itself (unzip it and upload the forms in it)"),
     Case("docm-renamed-docx", docm,
          f"this is a macro-enabled Word document (.docm), not a .docx: refused, and its macros were not run ({RESEND})"),
     # Word: the XML inside

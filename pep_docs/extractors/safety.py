@@ -205,11 +205,12 @@ def main_part(package: SafeZip) -> str | None:
 
 
 def other_word_processor(package: SafeZip) -> FormReadError | None:
-    """Why a zip that another word processor saved in its own format is not read, with how to
-    save it as Word; None when it is not one of those.
+    """Why a zip that is not a Word document is not read (another word processor's own format,
+    or a zip of forms), with what to do; None when it is not one of those.
 
     LibreOffice's own format (OpenDocument, .odt) starts with a `mimetype` entry naming it;
-    Apple Pages keeps its document in `Index/*.iwa`."""
+    Apple Pages keeps its document in `Index/*.iwa`. A zip of several returns (a school
+    sending a term's forms at once) holds .docx or .pdf files and no content types."""
     if "mimetype" in package.names and "[Content_Types].xml" not in package.names:
         mimetype = package.read("mimetype")[:100].decode("ascii", "replace").strip()
         if mimetype.startswith("application/vnd.oasis.opendocument"):
@@ -225,6 +226,14 @@ def other_word_processor(package: SafeZip) -> FormReadError | None:
             "this is an Apple Pages document, not the Word form",
             where=package.where,
             hint="in Pages choose File > Export To > Word, and send the .docx",
+        )
+    forms = [n for n in package.names if n.lower().endswith((".docx", ".pdf"))]
+    if forms and "[Content_Types].xml" not in package.names:
+        many = "form" if len(forms) == 1 else "forms"
+        return FormReadError(
+            f"this is a zip file holding {len(forms)} {many}, not a form itself",
+            where=package.where,
+            hint="unzip it and upload the forms in it",
         )
     return None
 
