@@ -314,7 +314,8 @@ def test_pep_docs_audit_prints_who_did_what_to_a_return(app, forms, monkeypatch)
 
 def test_a_return_page_shows_each_warning_once_and_the_notes(app, forms):
     """A Word return with a comment and a pasted picture: the warning at a question is shown
-    once with its question's label (not the label twice), the comment with where it is."""
+    once with its question's label (not the label twice), the comment with where it is; the
+    list of returns counts its warnings and unread text."""
     from markupsafe import escape
 
     from tests.test_extract_docx_notes import AUTHOR, COMMENT, with_notes
@@ -331,3 +332,8 @@ def test_a_return_page_shows_each_warning_once_and_the_notes(app, forms):
     assert escape("'Progress summary': Attainment") not in page
     comment = f"a Word comment by {AUTHOR} on PEP meeting: 'Venue'"
     assert f'“{escape(COMMENT)}” <span class="hint">({escape(comment)})</span>' in page
+    # The list says how much each return needs a look, without opening it.
+    counts = [len(row.extraction["warnings"]), len(row.extraction["unmapped"])]
+    assert counts == [5, 5]
+    cells = re.findall(r'<td class="table__num">(\d*)</td>', client.get("/returns").text)
+    assert cells == [str(n) for n in counts]
