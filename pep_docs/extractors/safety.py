@@ -167,7 +167,7 @@ class SafeZip:
 
 def check_word_package(package: SafeZip) -> None:
     """A returned .docx must be a whole Word document without macros (its macros never run)."""
-    other = other_word_processor(package)
+    other = not_a_word_document(package)
     if other is not None:
         raise other
     if "[Content_Types].xml" not in package.names:
@@ -204,7 +204,7 @@ def main_part(package: SafeZip) -> str | None:
     return "word/document.xml" if "word/document.xml" in package.names else None
 
 
-def other_word_processor(package: SafeZip) -> FormReadError | None:
+def not_a_word_document(package: SafeZip) -> FormReadError | None:
     """Why a zip that is not a Word document is not read (another word processor's own format,
     or a zip of forms), with what to do; None when it is not one of those.
 
