@@ -437,15 +437,7 @@ class PdfObjects:
 
     def field_at(self, value: object) -> dict[str, object]:
         """The entries of a field or widget dictionary that name it and hold its value."""
-        if not isinstance(value, Ref):
-            return value if isinstance(value, dict) else {}
-        offset, _gen = self.offsets.get(value.num, (-1, 0))
-        if offset < 0:
-            return {}
-        match = _OBJ.match(self.data, offset)
-        if match is None or int(match.group(1)) != value.num:
-            raise Unusual(f"object {value.num} is not where the table says")
-        return self._entries(self.parser.skip(match.end()), FIELD_KEYS)
+        return self.entries_at(value, FIELD_KEYS)
 
     def entries_at(self, value: object, wanted: frozenset[str]) -> dict[str, object]:
         """The `wanted` entries of the dictionary `value` is or refers to."""
