@@ -44,3 +44,14 @@ def test_the_pdf_reading_benchmark_prints_every_path():
     assert len(naive) == 4 and all(re.search(rf"{TIME} per document$", n) for n in naive)
     ratios = [line for line in lines if re.search(r"\d+\.\dx$", line)]
     assert len(ratios) == 7
+
+
+def test_the_returns_list_benchmark_counts_the_same_both_ways():
+    lines = bench("benchmarks.bench_returns_list", "--returns", "20", "--rounds", "1")
+    assert re.fullmatch(
+        r"The list of returns: 20 returns, each extraction \d+ KB of JSON", lines[0]
+    )
+    assert re.fullmatch(rf"  naive: load every row whole, count in Python {TIME}", lines[1])
+    assert re.fullmatch(
+        rf"  pep-docs: the page's query, counted by SQLite {TIME}  \d+\.\dx", lines[2]
+    )
