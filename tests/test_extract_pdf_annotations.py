@@ -368,3 +368,38 @@ def test_a_flattened_copy_with_more_notes_than_the_cap(flat):
         f"this form has more comments or notes than are read ({MAX_NOTES} notes, "
         f"{MAX_ANNOTATIONS} annotations in all): the rest were not read; open the PDF to see them",
     ]
+
+
+def test_text_typed_over_an_unanswered_box_is_its_answer():
+    """A school that types over the boxes with a reader's text tool ("Fill & Sign") instead of
+    into them: the text inside an unanswered question's box is its answer, read by its place
+    and warned about; a second text over the same box, and text over an answered one, stay
+    notes."""
+    import copy
+
+    doc = copy.deepcopy(load(PEPS / f"{STEM}.json"))
+    del doc["child_views"]["going_well"]
+    sent = render(prepare(data=doc), "pdf")
+    over_empty, again = "Likes art and PE.", "And football."
+
+    def add(writer: PdfWriter) -> None:
+        for text in (over_empty, again):
+            page, rect = _on(sent, "/child_views/going_well")
+            box = FreeText(text="", rect=rect)
+            box[NameObject("/Contents")] = TextStringObject(text)
+            writer.add_annotation(page, box)
+
+    read = extract(_annotated(sent, add))
+    assert read.data["child_views"]["going_well"] == over_empty
+    assert read.fields["/child_views/going_well"] == {"how": "layout", "confidence": "medium"}
+    page = _widget(sent, "/child_views/going_well")[0] + 1
+    assert [(w.pointer, w.message) for w in read.warnings] == [
+        (
+            "/child_views/going_well",
+            f"Child's views: 'What is going well?': was typed over its box on page {page} with "
+            "a PDF reader's text tool, not into the box: read from there, check it",
+        ),
+        (None, "this form has 1 comment or note added in a PDF reader: it is listed as unread "
+         "text; check it"),
+    ]  # fmt: skip
+    assert [u.text for u in read.unmapped] == [again]

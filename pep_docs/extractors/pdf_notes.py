@@ -41,8 +41,8 @@ from pep_docs.extractors.pdf_objects import (
     rect,
     text,
 )
-from pep_docs.extractors.result import Assembler, Unmapped
-from pep_docs.schema import PepModel
+from pep_docs.extractors.result import Assembler, Reading, Unmapped
+from pep_docs.schema import Field, PepModel
 
 MAX_NOTE_CHARS = 2_000
 MAX_RICH_CHARS = 64 * 1024
@@ -85,11 +85,50 @@ _SPACES = re.compile(r"[ \t\r\n]+")
 
 
 def add_notes(assembler: Assembler, found: Annotations) -> None:
-    """Each note as unread text, with where a person would look; one warning for them all."""
-    unmapped, messages = notes_read(found, assembler.model, assembler.titles)
+    """Each note as unread text, with where a person would look; one warning for them all.
+
+    Text typed with a reader's text tool inside the box of a question left unanswered (a
+    school that did not find the boxes, or used "Fill & Sign") is that question's answer: it
+    is read so, by its place, and warned about."""
+    notes = []
+    for note in found.notes:
+        place = _box_typed_in(note, found.places, assembler)
+        words = _words(note)
+        if place is None or not words:
+            notes.append(note)
+            continue
+        page = f"page {note.page + 1}"
+        assembler.add(Reading(place.name, words, "layout", where=f"text typed on {page}"))
+        assembler.warn(
+            place.name,
+            f"was typed over its box on {page} with a PDF reader's text tool, not into the "
+            "box: read from there, check it",
+        )
+    unmapped, messages = notes_read(
+        Annotations(notes, found.places, found.cut), assembler.model, assembler.titles
+    )
     assembler.unmapped.extend(unmapped)
     for message in messages:
         assembler.warn(None, message)
+
+
+def _box_typed_in(note: Annotation, places: list[Place], assembler: Assembler) -> Place | None:
+    """The unanswered field of ours whose box holds the centre of a typed text box."""
+    if note.subtype != "/FreeText" or note.rect is None:
+        return None
+    x = (note.rect[0] + note.rect[2]) / 2
+    y = (note.rect[1] + note.rect[3]) / 2
+    for place in places:
+        x0, y0, x1, y1 = place.rect
+        if (
+            place.page == note.page
+            and x0 <= x <= x1
+            and y0 <= y <= y1
+            and place.name not in assembler.fields
+            and isinstance(assembler.model.get(place.name), Field)
+        ):
+            return place
+    return None
 
 
 def notes_read(
