@@ -8,8 +8,9 @@ links and popups (which show their parent's text) are not notes.
 
 The small object reader (`pdf_objects.read_form`) collects the notes of plain fillable files;
 `collect` does the same with pypdf for the rest; a flattened copy's notes come from pdfium
-(`pdf_page`), placed by page alone (it has no fields). All are bounded (`MAX_NOTES`, `MAX_ANNOTATIONS`), and so
-is the text kept of each note (`MAX_NOTE_CHARS`). Rich text (`/RC`, XHTML) is read only when
+(`pdf_page`), placed by page alone (it has no fields). All three are bounded alike
+(`pdf_objects.NoteBudget`: `MAX_NOTES`, `MAX_ANNOTATIONS`), and so is the text kept of each
+note (`MAX_NOTE_CHARS`). Rich text (`/RC`, XHTML) is read only when
 `/Contents` is missing, with lxml, no network, no entities, and at most `MAX_RICH_CHARS`.
 """
 
@@ -36,6 +37,7 @@ from pep_docs.extractors.pdf_objects import (
     NOT_NOTES,
     Annotation,
     Annotations,
+    NoteBudget,
     Place,
     Rect,
     rect,
@@ -248,7 +250,7 @@ def collect(reader: PdfReader) -> Annotations:
     """The notes on every page of a file pypdf reads, and where the fields' widgets are."""
     found = Annotations([], [])
     widgets: list[tuple[int, DictionaryObject]] = []
-    looked_at = 0
+    budget = NoteBudget()
     for index, page in enumerate(reader.pages):
         annots = _resolved(page.get("/Annots"))
         for ref in annots if isinstance(annots, ArrayObject) else []:
@@ -259,9 +261,8 @@ def collect(reader: PdfReader) -> Annotations:
             if subtype == "/Widget":
                 widgets.append((index, annot))
                 continue
-            looked_at += 1
-            note = None if looked_at > MAX_ANNOTATIONS else _pypdf_note(index, annot, subtype)
-            if looked_at > MAX_ANNOTATIONS or (note and len(found.notes) >= MAX_NOTES):
+            note = _pypdf_note(index, annot, subtype) if budget.look() else None
+            if budget.annotations < 0 or (note is not None and not budget.keep()):
                 found.cut = True
                 break
             if note is not None:

@@ -329,6 +329,25 @@ class Place:
 
 
 @dataclass
+class NoteBudget:
+    """What is left of the bounds on notes for one file, the same for every reader: each
+    annotation looked at (other than a field's widget) and each note kept uses one."""
+
+    annotations: int = MAX_ANNOTATIONS
+    notes: int = MAX_NOTES
+
+    def look(self) -> bool:
+        """One more annotation looked at; False once past the bound (stop reading)."""
+        self.annotations -= 1
+        return self.annotations >= 0
+
+    def keep(self) -> bool:
+        """One more note kept; False once past the bound (stop reading)."""
+        self.notes -= 1
+        return self.notes >= 0
+
+
+@dataclass
 class Annotations:
     """The notes of a file, the widgets of its fields, and whether a bound stopped the reading."""
 
@@ -580,18 +599,16 @@ def _annotations(objects: PdfObjects, widgets: dict[int, str]) -> Annotations:
     """The notes on every page, and (only when there are notes) where the fields' widgets are.
 
     A widget of a known field is passed over by its object number without being read."""
-    found = Annotations([], [])
+    found, budget = Annotations([], []), NoteBudget()
     spots: list[tuple[int, str, object]] = []
-    looked_at = 0
     for index, page in enumerate(_pages(objects)):
         annots = objects.get(page.get("Annots"))
         for ref in annots if isinstance(annots, list) else []:
             if isinstance(ref, Ref) and ref.num in widgets:
                 spots.append((index, widgets[ref.num], ref))
                 continue
-            looked_at += 1
-            note = None if looked_at > MAX_ANNOTATIONS else _note(objects, index, ref)
-            if looked_at > MAX_ANNOTATIONS or (note and len(found.notes) >= MAX_NOTES):
+            note = _note(objects, index, ref) if budget.look() else None
+            if budget.annotations < 0 or (note is not None and not budget.keep()):
                 found.cut = True
                 break
             if note is not None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from pep_docs.extractors.pdf_objects import MAX_ANNOTATIONS, MAX_NOTES, NOT_NOTES, Annotation
+from pep_docs.extractors.pdf_objects import NOT_NOTES, Annotation, NoteBudget
 
 # pdfium's annotation subtypes by the PDF name (FPDF_ANNOT_FREETEXT is /FreeText).
 _SUBTYPES = {
@@ -83,22 +83,14 @@ def clean(text: str) -> str:
 def read_pages(data: bytes) -> list[PageText]:
     """Every page's text segments in reading order (top to bottom, then left to right)."""
     document = pdfium.PdfDocument(data)
-    budget = _Budget()
+    budget = NoteBudget()
     try:
         return [_page(document, i, budget) for i in range(len(document))]
     finally:
         document.close()
 
 
-@dataclass
-class _Budget:
-    """What is left of the bounds on notes for the rest of the file."""
-
-    annotations: int = MAX_ANNOTATIONS
-    notes: int = MAX_NOTES
-
-
-def _page(document: pdfium.PdfDocument, index: int, budget: _Budget) -> PageText:
+def _page(document: pdfium.PdfDocument, index: int, budget: NoteBudget) -> PageText:
     page = document[index]
     try:
         width, height = page.get_size()
@@ -160,7 +152,7 @@ def _segments(textpage: pdfium.PdfTextPage, index: int) -> list[Segment]:
     return out
 
 
-def _notes(page: pdfium.PdfPage, index: int, budget: _Budget) -> tuple[list[Annotation], bool]:
+def _notes(page: pdfium.PdfPage, index: int, budget: NoteBudget) -> tuple[list[Annotation], bool]:
     """The annotations of a page with a person's text (not fields, links or popups), and
     whether a bound stopped the reading (or a note was too long to read)."""
     raw = page.raw
@@ -174,8 +166,7 @@ def _notes(page: pdfium.PdfPage, index: int, budget: _Budget) -> tuple[list[Anno
             subtype = _SUBTYPES.get(pdfium_c.FPDFAnnot_GetSubtype(annot), "/Unknown")
             if subtype == "/Widget":  # a field: passed over, as by the other readers
                 continue
-            budget.annotations -= 1
-            if budget.annotations < 0:
+            if not budget.look():
                 return notes, True
             note = _note(annot, index, subtype)
         finally:
@@ -185,8 +176,7 @@ def _notes(page: pdfium.PdfPage, index: int, budget: _Budget) -> tuple[list[Anno
         if not (note.contents or note.rich):  # too long to read
             cut = True
             continue
-        budget.notes -= 1
-        if budget.notes < 0:
+        if not budget.keep():
             return notes, True
         notes.append(note)
     return notes, cut
