@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 import pytest
 
@@ -371,3 +372,21 @@ def test_path_1_saved_by_word_on_the_web_main_part_named_otherwise():
     online, word = extract(_write(parts)), extract(noted)
     assert online.to_dict() == word.to_dict()
     assert COMMENT in [u.text for u in online.unmapped]
+
+
+@pytest.mark.parametrize("kind", ["libreoffice", "stripped-libreoffice", "via-odt"])
+def test_run_formatting_left_out_changes_nothing_read(returns, kind, monkeypatch):
+    """LibreOffice writes fonts, kerning and language on every run; the reader leaves them out
+    before parsing (`docx_text.without_run_formatting`). Every file reads the same without that."""
+    from pep_docs.extractors import docx as docx_reader
+    from pep_docs.extractors.docx_text import without_run_formatting
+
+    lean = {}
+    for stem, made in returns.items():
+        data = made["bytes"][kind]
+        part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
+        assert len(without_run_formatting(part)) < 0.8 * len(part), stem  # there was some
+        lean[stem] = extract(data, where=stem).to_dict()
+    monkeypatch.setattr(docx_reader, "without_run_formatting", lambda part: part)
+    for stem, made in returns.items():
+        assert extract(made["bytes"][kind], where=stem).to_dict() == lean[stem], stem

@@ -35,6 +35,7 @@ from pep_docs.extractors.docx_notes import (
     pictures,
     related_parts,
 )
+from pep_docs.extractors.docx_text import without_run_formatting
 from pep_docs.extractors.result import Assembler, Extraction, Warning_, form_summary
 from pep_docs.extractors.safety import SafeZip, main_part
 from pep_docs.forms import child_name_of
@@ -54,7 +55,7 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
             where=where,
             hint="save the form as a Word document and send it again",
         )
-    body = package.xml(main)
+    body = package.xml(main, without_run_formatting)
     changes = accept_changes(body)
     identity = read_identity(package)
     model = load_model()

@@ -18,6 +18,7 @@ import os
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -154,8 +155,10 @@ class SafeZip:
             )
         return data
 
-    def xml(self, name: str) -> etree._Element:
-        return parse_xml(self.read(name), f"{self.where}, part {name}", self.limits)
+    def xml(self, name: str, lean: Callable[[bytes], bytes] | None = None) -> etree._Element:
+        """A part parsed; `lean` first leaves out of its bytes what no reader looks at."""
+        data = self.read(name)
+        return parse_xml(lean(data) if lean else data, f"{self.where}, part {name}", self.limits)
 
     def xml_if_any(self, name: str) -> etree._Element | None:
         """A part that may be left empty (LibreOffice sometimes writes custom XML parts empty)."""
@@ -303,11 +306,19 @@ def _parser_bounds_depth(data: bytes, limit: int) -> bool:
 
     The parser refuses elements nested deeper than 256 levels (`LIBXML_MAX_DEPTH`), but not a
     comment or processing instruction inside the deepest element, which the walk counts as a
-    level. So with a limit of 256 or more, a UTF-8 part with neither (no `<!--`, and no `<?`
-    past the XML declaration, as in everything Word and LibreOffice write) is within the limit
-    already. The test is on the bytes and errs towards walking: another encoding (UTF-16, or
-    UTF-7, where `<` need not be the byte `<`), or the same marks in CDATA, are walked."""
-    if limit < LIBXML_MAX_DEPTH or _marked(data, b"!"):  # a comment (or CDATA: walked too)
+    level. So with a limit of 256 or more, a part in `plain_markup` is within the limit
+    already."""
+    return limit >= LIBXML_MAX_DEPTH and plain_markup(data)
+
+
+def plain_markup(data: bytes) -> bool:
+    """Whether every `<` in a UTF-8 part starts an element's tag: no comment, CDATA, document
+    type or processing instruction past the XML declaration, as in everything Word and
+    LibreOffice write.
+
+    The test is on the bytes and errs towards False: another encoding (UTF-16, or UTF-7, where
+    `<` need not be the byte `<`), or those marks anywhere, even inside text, give False."""
+    if _marked(data, b"!"):  # a comment, CDATA or a document type
         return False
     declaration = _UTF8_DECLARATION.match(data)
     if declaration:
