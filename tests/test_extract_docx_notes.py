@@ -327,7 +327,7 @@ def test_a_form_without_notes_reports_none(returns):
 def test_word_text_elements_read_as_shown():
     """Word writes some typed characters as elements: a non-breaking hyphen (Ctrl+Shift+hyphen)
     is a hyphen, in an answer and outside the boxes; a paragraph's tab stops are no tabs, a
-    typed tab is one."""
+    typed tab is one; a line break (Shift+Enter) is a newline, outside the boxes too."""
     filled, _ = school_form(load(FIXTURE))
     parts = _read(filled)
     body = etree.fromstring(parts["word/document.xml"])
@@ -350,14 +350,17 @@ def test_word_text_elements_read_as_shown():
     table = next(body.iter(q("w:tbl")))
     table.addnext(
         etree.fromstring(
-            f"<w:p {w}><w:r><w:t>Call on 01234</w:t><w:noBreakHyphen/><w:t>567890</w:t></w:r></w:p>"
+            f'<w:p {w}><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr>'
+            "<w:r><w:t>Call on 01234</w:t><w:noBreakHyphen/><w:t>567890</w:t><w:br/>"
+            "<w:t>or</w:t><w:tab/><w:t>07700 900123</w:t></w:r></w:p>"
         )
     )
     parts["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8")
     read = extract(_write(parts))
     assert read.data["meeting"]["venue"] == "Re-view room"
     assert read.data["child_views"]["going_well"] == "Art\tevery day"
-    assert ("Call on 01234-567890", "typed outside the form's boxes") in _pairs(read)
+    typed = ("Call on 01234-567890\nor\t07700 900123", "typed outside the form's boxes")
+    assert typed in _pairs(read)
 
 
 def test_more_notes_and_pictures_than_the_bound_are_cut_and_said():

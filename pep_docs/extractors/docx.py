@@ -9,6 +9,8 @@ path.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lxml import etree
 
 from pep_docs.errors import FormReadError
@@ -35,7 +37,7 @@ from pep_docs.extractors.docx_notes import (
     pictures,
     related_parts,
 )
-from pep_docs.extractors.docx_text import without_run_formatting
+from pep_docs.extractors.docx_text import PICTURES, without_run_formatting
 from pep_docs.extractors.result import Assembler, Extraction, Warning_, form_summary
 from pep_docs.extractors.safety import SafeZip, main_part
 from pep_docs.forms import child_name_of
@@ -67,13 +69,13 @@ def read_docx(data: bytes, where: str, package: SafeZip | None = None) -> Extrac
         return _read_without_controls(package, main, body, where, identity, changes)
     layout = layout_of(identity)
     if layout is not None:
-        added = read_added_rows(body, layout, assembler)
+        added = read_added_rows(body, layout, assembler, scanned.texts())
         assembler.unmapped.extend(
             unmapped_text(
                 scanned, lambda text: layout.is_printed(text, identity.get("child_id", "")), added
             )
         )
-    _read_notes(package, main, body, assembler, layout, identity, changes)
+    _read_notes(package, main, body, assembler, layout, identity, changes, scanned.pictures)
     extraction = assembler.finish(identity, {"kind": "docx", "file": where, "controls": found})
     extraction.form = form_summary(identity, extraction.data)
     return extraction
@@ -87,17 +89,18 @@ def _read_notes(
     layout: Layout | None,
     identity: dict[str, str],
     changes: list[etree._Element],
+    pictured: Iterable[etree._Element],
 ) -> None:
     """What the school wrote besides the form's answers: comments, notes, the page margins;
-    a warning for each picture pasted in, and for each answer with tracked changes nobody
-    accepted (`changes`: where they were, from `accept_changes`)."""
+    a warning for each picture pasted in (`pictured`: found in the body), and for each answer
+    with tracked changes nobody accepted (`changes`: where they were, from `accept_changes`)."""
     parts = related_parts(package, main)
     anchors = Anchors(body, assembler.model, assembler.describe)
     found, cut = notes(package, parts, anchors)
     assembler.unmapped.extend(found)
     if found:  # a comment is easily missed among the unread text: say it once, up front
         assembler.warnings.append(Warning_(None, None, notes_warning(len(found), cut)))
-    for pointer, message in pictures(body, anchors) + changes_warnings(changes, anchors):
+    for pointer, message in pictures(pictured, anchors) + changes_warnings(changes, anchors):
         if pointer:
             assembler.warn(pointer, message)
         else:
@@ -133,7 +136,7 @@ def _read_without_controls(
     matched = read_by_layout(body, layout, assembler, identity.get("child_id", ""))
     if matched < MIN_TABLES:
         raise refusal
-    _read_notes(package, main, body, assembler, layout, identity, changes)
+    _read_notes(package, main, body, assembler, layout, identity, changes, body.iter(*PICTURES))
     extraction = assembler.finish(
         identity, {"kind": "docx", "file": where, "controls": 0, "tables_by_label": matched}
     )

@@ -19,7 +19,16 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from pep_docs.extractors.docx_text import HYPHEN, by_tag, small_text_of
+from pep_docs.extractors.docx_text import (
+    BR,
+    CR,
+    HYPHEN,
+    PICTURES,
+    TAB,
+    TABS,
+    by_tag,
+    small_text_of,
+)
 from pep_docs.extractors.result import Assembler, Reading, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.forms import IDENTITY_NS
@@ -117,6 +126,9 @@ def _text(content: etree._Element) -> str:
 
 _P = f"{{{W}}}p"
 _T = f"{{{W}}}t"
+# Text of a paragraph other than `w:t`, as `docx_text.text_of` reads it (a tab: see TABS).
+_PIECES = {HYPHEN: "-", BR: "\n", CR: "\n"}
+_TEXT = (_T, HYPHEN, BR, CR, TAB)
 _W_SDT = f"{{{W}}}sdt"
 _W_GROUP = f"{{{W}}}group"
 
@@ -136,8 +148,9 @@ class BodyScan:
     `answers()` yields each control that holds one answer as the walk reaches it: not the group
     control wrapping the form, and the innermost where LibreOffice has wrapped a control in
     another bound to the same value. The same walk fills `outside`: each paragraph's pieces of
-    text that lie in no control but the group control (labels, guidance, headings, typed text),
-    complete once `answers()` is exhausted.
+    text that lie in no control but the group control (labels, guidance, headings, typed text,
+    with its breaks and tabs as `text_of` reads them), and `pictures`: every picture, chart
+    and embedded object (`PICTURES`); both complete once `answers()` is exhausted.
 
     One pass of lxml's C iterator: two XPath queries over the whole body took longer (each walk
     of a 7-page form is most of a millisecond). Controls are yielded, not listed, so that each
@@ -148,30 +161,41 @@ class BodyScan:
     def __init__(self, body: etree._Element):
         self.body = body
         self.outside: dict[etree._Element, list[str]] = {}
+        self.pictures: list[etree._Element] = []
 
     def answers(self) -> Iterator[Control]:
-        inside: set[etree._Element] = set()  # every w:t in a control that is not a group
+        inside: set[etree._Element] = set()  # every piece of text in a control not a group
         outside = self.outside
-        for el in self.body.iter(_W_SDT, _T, HYPHEN):
-            if el.tag != _W_SDT:
-                if el not in inside:
-                    p = el.getparent().getparent()  # w:t in w:r in w:p, mostly
-                    if p is None or p.tag != _P:
-                        p = next(el.iterancestors(_P), None)
-                    if p is not None:
-                        outside.setdefault(p, []).append((el.text or "") if el.tag == _T else "-")
-                continue
-            props, contents = [], []
-            for child in el:
-                if child.tag == _W_SDTPR:
-                    props.append(by_tag(child))
-                elif child.tag == _W_SDTCONTENT:
-                    contents.append(child)
-            grouped = [_W_GROUP in pr for pr in props]
-            if not any(grouped):  # a group control's text is the form's; any other's an answer
-                inside.update(el.iter(_T, HYPHEN))
-            if not all(grouped) and all(next(c.iter(_W_SDT), None) is None for c in contents):
-                yield Control(el, props[0], contents[0] if contents else None)
+        for el in self.body.iter(_W_SDT, *_TEXT, *PICTURES):
+            tag = el.tag
+            if tag == _W_SDT:
+                props, contents = [], []
+                for child in el:
+                    if child.tag == _W_SDTPR:
+                        props.append(by_tag(child))
+                    elif child.tag == _W_SDTCONTENT:
+                        contents.append(child)
+                grouped = [_W_GROUP in pr for pr in props]
+                if not any(grouped):  # a group control's text is the form's; any other's an answer
+                    inside.update(el.iter(*_TEXT))
+                if not all(grouped) and all(next(c.iter(_W_SDT), None) is None for c in contents):
+                    yield Control(el, props[0], contents[0] if contents else None)
+            elif tag in PICTURES:
+                self.pictures.append(el)
+            elif el not in inside:
+                p = el.getparent().getparent()  # w:t in w:r in w:p, mostly
+                if p is None or p.tag != _P:
+                    p = next(el.iterancestors(_P), None)
+                if p is not None:
+                    piece = (el.text or "") if tag == _T else _PIECES.get(tag)
+                    if piece is None:  # a tab: typed, unless it is a paragraph's tab stop
+                        piece = "" if el.getparent().tag == TABS else "\t"
+                    outside.setdefault(p, []).append(piece)
+
+    def texts(self) -> dict[etree._Element, str]:
+        """Each paragraph's text outside the controls (for `text_of(el, texts)`), once
+        `answers()` is exhausted."""
+        return {p: "".join(pieces) for p, pieces in self.outside.items()}
 
 
 def pointer_of(control: Control, model: PepModel) -> tuple[str | None, str]:

@@ -340,11 +340,17 @@ def read_by_layout(
 
 
 def read_added_rows(
-    body: etree._Element, layout: Layout, assembler: Assembler
+    body: etree._Element,
+    layout: Layout,
+    assembler: Assembler,
+    texts: dict[etree._Element, str] | None = None,
 ) -> set[etree._Element]:
     """Rows a school added to a form that still has its controls (Word's Tab in the last cell
-    makes a row with none): read by position. The paragraphs read, to leave out of unmapped."""
-    matcher = _Matcher(layout, assembler.model, assembler, "", plain_rows_only=True)
+    makes a row with none): read by position. The paragraphs read, to leave out of unmapped.
+
+    `texts`: each paragraph's text outside the controls (`BodyScan.texts`), which is all the
+    text of the labels, headings and rows without controls this reads."""
+    matcher = _Matcher(layout, assembler.model, assembler, "", plain_rows_only=True, texts=texts)
     matcher.read_document(body)
     return matcher.consumed
 

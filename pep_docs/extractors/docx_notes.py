@@ -22,7 +22,17 @@ from collections.abc import Callable, Iterable
 from lxml import etree
 
 from pep_docs.extractors.docx_controls import Control, pointer_of
-from pep_docs.extractors.docx_text import SDT, TC, TR, P, by_tag, cells, paragraph_texts, text_of
+from pep_docs.extractors.docx_text import (
+    PICTURES,
+    SDT,
+    TC,
+    TR,
+    P,
+    by_tag,
+    cells,
+    paragraph_texts,
+    text_of,
+)
 from pep_docs.extractors.result import MAX_NOTES, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.render.docx_package import rels_name, resolve_target
@@ -39,12 +49,6 @@ _RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 KINDS = ("comments", "footnotes", "endnotes", "header", "footer")
 # What is pasted that is not text, by the element that holds it (a text box is a drawing too,
 # but its text is read; a VML copy inside mc:Fallback is gone before this is asked).
-_PICTURES = {
-    "{http://schemas.openxmlformats.org/drawingml/2006/picture}pic": "a picture",
-    "{urn:schemas-microsoft-com:vml}imagedata": "a picture",
-    "{http://schemas.openxmlformats.org/drawingml/2006/chart}chart": "a chart",
-    f"{{{W}}}object": "an embedded object (a spreadsheet or another document)",
-}
 # Footnotes Word always writes (the separator lines), which nobody typed.
 _SEPARATORS = frozenset({"separator", "continuationSeparator", "continuationNotice"})
 # Per notes part: a note's element, the mark where the text it is on starts, the mark of its
@@ -185,13 +189,14 @@ class Anchors:
         return pointer
 
 
-def pictures(body: etree._Element, anchors: Anchors) -> list[tuple[str | None, str]]:
-    """Each picture, chart or embedded object in the body (a screenshot of a tracker, a pasted
-    spreadsheet): the field it is in or beside (or None), and a message saying where it is.
+def pictures(pictured: Iterable[etree._Element], anchors: Anchors) -> list[tuple[str | None, str]]:
+    """Each picture, chart or embedded object (`PICTURES`, in the body: a screenshot of a
+    tracker, a pasted spreadsheet): the field it is in or beside (or None), and a message
+    saying where it is.
 
     None of them is text, so none can be read; each is named so that a person looks at it."""
     found: list[tuple[str | None, str]] = []
-    for el in body.iter(*_PICTURES):
+    for el in pictured:
         if len(found) == MAX_NOTES:
             found.append(
                 (
@@ -202,7 +207,7 @@ def pictures(body: etree._Element, anchors: Anchors) -> list[tuple[str | None, s
             )
             break
         pointer, near = anchors.place(el)
-        what = _PICTURES[el.tag]
+        what = PICTURES[el.tag]
         if pointer:
             message = f"{what} was pasted here: it cannot be read, so look at it in the form"
         else:

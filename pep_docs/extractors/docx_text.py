@@ -24,6 +24,13 @@ HYPHEN, TABS = f"{{{W}}}noBreakHyphen", f"{{{W}}}tabs"
 TBL, TR, TC, SDT, SDT_CONTENT = (f"{{{W}}}{t}" for t in ("tbl", "tr", "tc", "sdt", "sdtContent"))
 DOCUMENT, BODY = f"{{{W}}}document", f"{{{W}}}body"
 PPR, PSTYLE, VAL = f"{{{W}}}pPr", f"{{{W}}}pStyle", f"{{{W}}}val"
+# What cannot be read as text, and what a person calls it.
+PICTURES = {
+    "{http://schemas.openxmlformats.org/drawingml/2006/picture}pic": "a picture",
+    "{urn:schemas-microsoft-com:vml}imagedata": "a picture",
+    "{http://schemas.openxmlformats.org/drawingml/2006/chart}chart": "a chart",
+    f"{{{W}}}object": "an embedded object (a spreadsheet or another document)",
+}
 _SPACE = re.compile(r"\s+")
 # A run's or paragraph mark's formatting made only of these, each written empty as Word and
 # LibreOffice write them: fonts, size, language, colour... (the run formatting elements of
