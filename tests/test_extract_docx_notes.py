@@ -402,3 +402,26 @@ def test_more_notes_and_pictures_than_the_bound_are_cut_and_said():
         f"this form has more than {MAX_NOTES} pictures, charts or embedded objects: the rest "
         "are not listed; look at the form"
     )
+
+
+def test_a_corrected_child_name_leaves_the_footer_printed():
+    """The footer was printed with the name the form was sent with. A school that corrects the
+    name in its box (Word keeps the values part in step) leaves the footer as it was: it is
+    still the form's own line, not a line typed in the footer."""
+    filled, _ = school_form(load(FIXTURE))
+    parts = _read(filled)
+    body = etree.fromstring(parts["word/document.xml"])
+    sent = next(_control(body, "/child/first_name").iter(q("w:t"))).text
+    for t in _control(body, "/child/first_name").iter(q("w:t")):
+        t.text = "Corrected"
+    parts["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8")
+    name = next(n for n in parts if b"urn:pep-docs:values" in parts[n])
+    values = etree.fromstring(parts[name])
+    _set_bound(values, "/child/first_name", "Corrected")
+    parts[name] = etree.tostring(values, xml_declaration=True, encoding="UTF-8")
+    footer = etree.fromstring(parts["word/footer1.xml"])
+    assert sent in "".join(footer.itertext())
+
+    read = extract(_write(parts))
+    assert read.data["child"]["first_name"] == "Corrected"
+    assert [u for u in read.unmapped if "page" in u.where] == []

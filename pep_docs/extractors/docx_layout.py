@@ -88,14 +88,34 @@ class Layout:
 
     def in_margins(self, text: str, child_id: str = "", child_name: str = "") -> bool:
         """Whether a blank form prints this line in its page header or footer. The footer names
-        the child, whom the blank form has no name for."""
+        the child, whom the blank form has no name for.
+
+        The footer was printed with the name the form was sent with; a school that corrects
+        the name in its box leaves the footer as it was. So a line that differs from one of the
+        blank's only in the field where the name is printed (a whole field of the footer's
+        `name | Form id | marking` line) is printed too."""
         if child_name:
             text = text.replace(child_name, NO_NAME)
-        return printed_key(text, child_id) in self.margins
+        key = printed_key(text, child_id)
+        if key in self.margins:
+            return True
+        fields = key.split(" | ")
+        for line in self.margins:
+            blank = line.split(" | ")
+            if len(blank) == len(fields) > 1 and _NO_NAME_KEY in blank:
+                at = blank.index(_NO_NAME_KEY)
+                if fields[:at] + fields[at + 1 :] == blank[:at] + blank[at + 1 :]:
+                    return 0 < len(fields[at]) <= _NAME_MAX
+        return False
 
 
 # The subtitle names the term ("Autumn term 2026"); the layout is learned once for all terms.
 _TERM_PHRASE = re.compile(r"\s*·?\s*\b(?:Autumn|Spring|Summer) term \d{4}\b", re.I)
+
+
+_NAME_MAX = 120  # the longest name read as the footer's (a longer "name" was typed)
+# How the footer's name field of a blank form reads as a key (as `printed_key` makes it).
+_NO_NAME_KEY = " ".join(NO_NAME.split()).casefold()
 
 
 def printed_key(text: str, child_id: str = "") -> str:
