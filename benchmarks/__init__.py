@@ -35,3 +35,17 @@ def ms_per_file(read: Callable[[bytes], object], files: list[bytes], rounds: int
             read(data)
         times.append((time.perf_counter() - start) * 1000 / len(files))
     return statistics.median(times)
+
+
+def side_by_side(
+    reads: dict[str, Callable[[bytes], object]], files: list[bytes], rounds: int
+) -> dict[str, float]:
+    """`ms_per_file` of several readers of the same files, their rounds taken in turn.
+
+    On a shared machine the load drifts within a run; taking the rounds in turn lets each
+    reader meet the same drift, so their ratio holds even when the figures do not."""
+    times: dict[str, list[float]] = {name: [] for name in reads}
+    for _ in range(rounds):
+        for name, read in reads.items():
+            times[name].append(ms_per_file(read, files, 1))
+    return {name: statistics.median(ms) for name, ms in times.items()}

@@ -31,7 +31,7 @@ import docx
 from docx.oxml.ns import qn
 from docx.table import Table
 
-from benchmarks import PEPS, ms_per_file
+from benchmarks import PEPS, side_by_side
 from pep_docs.extractors import extract
 
 
@@ -90,7 +90,12 @@ def _count_sandboxed(data: bytes) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (median is shown)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="timed rounds, naive and pep-docs in turn (median is shown)",
+    )
     parser.add_argument("--no-libreoffice", action="store_true", help="leave out paths 2 and 3b")
     parser.add_argument("--sandboxed", action="store_true", help="1,000 returns in the sandbox")
     parser.add_argument("--many", type=int, default=1000, help="returns in the bulk run")
@@ -107,8 +112,8 @@ def main() -> None:
     print(f"Returned Word forms: {n} fixture PEPs per path, filled as a school does")
     print(f"  {'path':28} {'naive':>9} {'pep-docs':>9}  ratio")
     for label, group in files.items():
-        naive = ms_per_file(naive_read, group, args.rounds)
-        ours = ms_per_file(extract, group, args.rounds)
+        times = side_by_side({"naive": naive_read, "ours": extract}, group, args.rounds)
+        naive, ours = times["naive"], times["ours"]
         print(f"  {label:28} {naive:6.1f} ms {ours:6.1f} ms  x{naive / ours:.1f}")
     print(f"  first use (all blank forms learned, all files read once): {first_s:.1f} s")
 
