@@ -35,11 +35,13 @@ from pep_docs.extractors.result import Unmapped
 from pep_docs.forms import prepare
 from pep_docs.render import render
 from tests.conftest import PEPS, load
+from tests.exactness import Tally
 
 STEM = "bf-school-age-ehcp"
 NOTE = "Ask Zoë’s carer – before Friday"  # PDFDocEncoding holds ’ and –
 TYPED = "Zoë’s tutor – call Mon ✓"  # ✓ is not in PDFDocEncoding: written as UTF-16BE
 QUESTION = "Is this figure right?"
+MARGIN = "Seen by the VS head"
 AUTHOR = "Mr Łukasz   Nowak (DT)"  # a reader writes who added a note in /T
 SUMMARY = (
     "this form has 4 comments or notes added in a PDF reader: they are listed as unread text; "
@@ -319,38 +321,66 @@ def flat(filled, tmp_path_factory) -> Path:
     return flat
 
 
-def test_a_flattened_copy_keeps_its_notes_with_their_page(flat):
+def test_a_flattened_copy_places_each_note_at_the_question_it_is_on(filled, flat):
     """Path 5: a copy flattened by qpdf, commented on afterwards. A note does not print, so it
-    is not in the page text: pdfium's list of annotations gives it."""
+    is not in the page text: pdfium's list of annotations gives it. The copy has no widgets,
+    but its boxes are where the form prints them: a note is placed at the box it is on, as on
+    the fillable form; one in a page's margin far from every box, by its page alone."""
 
     def add(writer: PdfWriter) -> None:
-        sticky = Text(rect=(100, 100, 120, 120), text=NOTE)
+        page, rect = _on(filled, "/attendance/term_percent")
+        sticky = Text(rect=rect, text=NOTE)
         sticky[NameObject("/T")] = _utf16(AUTHOR)
-        note = writer.add_annotation(3, sticky)
-        writer.add_annotation(3, Popup(rect=(100, 100, 250, 200), parent=note))
-        box = FreeText(text="", rect=(300, 30, 500, 60))
+        note = writer.add_annotation(page, sticky)
+        writer.add_annotation(page, Popup(rect=(100, 100, 250, 200), parent=note))
+        page, rect = _on(filled, "/meeting/date", size=40)
+        box = FreeText(text="", rect=rect)
         box[NameObject("/Contents")] = _utf16(TYPED)
-        writer.add_annotation(0, box)
+        writer.add_annotation(page, box)
         writer.add_annotation(0, Link(rect=(20, 20, 60, 40), target_page_index=1))
+        # At the foot of page 2, below its footer: more than half an inch from every box.
+        writer.add_annotation(1, Text(rect=(290, 2, 306, 18), text=MARGIN))
 
     plain = extract(flat)
     result = extract(_annotated(flat.read_bytes(), add))
     assert plain.source["layout"] == result.source["layout"] == "pdf-form"
     assert [(u.text, u.where) for u in result.unmapped][len(plain.unmapped) :] == [
-        (TYPED, "text added on page 1"),
-        (NOTE, "a sticky note by Mr Łukasz Nowak (DT) on page 4"),
+        (TYPED, "text added on page 1, near PEP meeting: 'Date of meeting'"),
+        (MARGIN, "a sticky note on page 2"),
+        (
+            NOTE,
+            "a sticky note by Mr Łukasz Nowak (DT) on page 4, beside Attendance and "
+            "exclusions: 'Attendance this term'",
+        ),
     ]
     assert [w.message for w in result.warnings][len(plain.warnings) :] == [
-        "this form has 2 comments or notes added in a PDF reader: they are listed as unread "
+        "this form has 3 comments or notes added in a PDF reader: they are listed as unread "
         "text; check them"
     ]
-    assert result.data == plain.data
+    assert result.data == plain.data and result.fields == plain.fields
+
+
+def test_the_fillable_form_and_its_flattened_copy_name_the_same_field(filled, noted, flat):
+    """The same notes on the fillable form and on its flattened copy are said the same way,
+    the box they are on and the nearest one below them alike (a text box typed under a box is
+    nearer the next one)."""
+    fillable = extract(noted)
+    plain = extract(flat)
+    flattened = extract(_annotated(flat.read_bytes(), _every_kind(filled)))
+    assert flattened.unmapped[len(plain.unmapped) :] == fillable.unmapped
+    assert [w.message for w in flattened.warnings][len(plain.warnings) :] == [SUMMARY]
+    assert flattened.data == plain.data
+    # Every character typed is in the data or in unmapped: the notes add none to the data.
+    tally = Tally()
+    tally.add(load(PEPS / f"{STEM}.json"), flattened, "flattened")
+    assert (tally.exact, tally.missed) == (tally.total, {})
 
 
 def test_a_flattened_copy_with_more_notes_than_the_cap(flat):
     def many(writer: PdfWriter) -> None:
         for n in range(MAX_NOTES + 5):
-            writer.add_annotation(n % 3, Text(rect=(100, 100, 120, 120), text=f"note {n + 1}"))
+            # In the margin at the foot of the page: placed by its page alone.
+            writer.add_annotation(n % 3, Text(rect=(290, 2, 306, 18), text=f"note {n + 1}"))
 
     plain = extract(flat)
     result = extract(_annotated(flat.read_bytes(), many))
