@@ -433,3 +433,109 @@ def test_text_typed_over_an_unanswered_box_is_its_answer():
          "text; check it"),
     ]  # fmt: skip
     assert [u.text for u in read.unmapped] == [again]
+
+
+def _flattened(data: bytes, tmp_path: Path) -> bytes:
+    source, flat = tmp_path / "source.pdf", tmp_path / "flat.pdf"
+    source.write_bytes(data)
+    subprocess.run(
+        ["qpdf", "--flatten-annotations=all", str(source), str(flat)], check=True, timeout=60
+    )
+    return flat.read_bytes()
+
+
+def _typed_at_top_of(sent: bytes, pointer: str, text: str) -> Callable[[PdfWriter], None]:
+    """Text typed with a reader's text tool at the top left of a box, drawn as a reader draws
+    it (an appearance stream in Helvetica), so that flattening prints it on the page."""
+
+    def add(writer: PdfWriter) -> None:
+        page, (x0, _y0, _x1, y1) = _widget(sent, pointer)
+        rect = (x0 + 4, y1 - 18, x0 + 120, y1 - 4)
+        box = FreeText(text="", rect=rect)
+        box[NameObject("/Contents")] = TextStringObject(text)
+        drawn = DecodedStreamObject()
+        drawn.set_data(f"BT /Helv 10 Tf 2 3 Td ({text}) Tj ET".encode())
+        helvetica = {"/Type": "/Font", "/Subtype": "/Type1", "/BaseFont": "/Helvetica"}
+        font = DictionaryObject({NameObject(k): NameObject(v) for k, v in helvetica.items()})
+        drawn.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject(
+                    FloatObject(v) for v in (0, 0, rect[2] - rect[0], rect[3] - rect[1])
+                ),
+                NameObject("/Resources"): DictionaryObject(
+                    {NameObject("/Font"): DictionaryObject({NameObject("/Helv"): font})}
+                ),
+            }
+        )
+        box[NameObject("/AP")] = DictionaryObject({NameObject("/N"): writer._add_object(drawn)})
+        writer.add_annotation(page, box)
+
+    return add
+
+
+@pytest.fixture(scope="module")
+def unanswered() -> bytes:
+    """The form sent with one question left unanswered: the child's 'What is going well?'."""
+    import copy
+
+    doc = copy.deepcopy(load(PEPS / f"{STEM}.json"))
+    del doc["child_views"]["going_well"]
+    return render(prepare(data=doc), "pdf")
+
+
+def test_text_typed_over_boxes_then_flattened_is_printed_in_them_and_read_there(
+    unanswered, tmp_path
+):
+    """Text typed over the boxes with a reader's text tool ("Fill & Sign"), then flattened:
+    qpdf prints it on the page, where it is nothing but text in a box, read once. Over the
+    unanswered box it is that question's answer (without the fillable form's warning: the
+    copy cannot show how it was typed); over an answered box it is read as the rest of that
+    answer, as a person reading the page would (the fillable form keeps it apart, as a
+    note)."""
+    typed, extra = "Likes art and PE.", "Also: music."
+    both = [
+        _typed_at_top_of(unanswered, "/child_views/going_well", typed),
+        _typed_at_top_of(unanswered, "/child_views/challenges", extra),
+    ]
+    fillable = _annotated(unanswered, lambda w: [add(w) for add in both])
+    flat = _flattened(fillable, tmp_path)
+    as_filled, as_flat = extract(fillable), extract(flat)
+    assert as_filled.data["child_views"]["going_well"] == typed
+    assert [u.text for u in as_filled.unmapped] == [extra]
+    assert as_flat.data["child_views"]["going_well"] == typed
+    assert as_flat.fields["/child_views/going_well"] == {"how": "layout", "confidence": "medium"}
+    challenges = load(PEPS / f"{STEM}.json")["child_views"]["challenges"]
+    assert as_flat.data["child_views"]["challenges"] == f"{challenges}\n{extra}"
+    assert as_flat.unmapped == [] and as_flat.warnings == []
+
+
+def test_text_typed_on_a_flattened_copy_is_read_as_on_the_fillable_form(unanswered, tmp_path):
+    """A school that printed the form to PDF and typed on the print with a reader's text tool:
+    text inside the unanswered box is its answer, with the same warning as on the fillable form;
+    a second text over it stays a note beside it."""
+    flat = _flattened(unanswered, tmp_path)
+    texts = ("Likes art and PE.", "And football.")
+
+    def add(writer: PdfWriter) -> None:
+        for text in texts:
+            page, rect = _on(unanswered, "/child_views/going_well")
+            box = FreeText(text="", rect=rect)
+            box[NameObject("/Contents")] = TextStringObject(text)
+            writer.add_annotation(page, box)
+
+    fillable, flattened = extract(_annotated(unanswered, add)), extract(_annotated(flat, add))
+    page = _widget(unanswered, "/child_views/going_well")[0] + 1
+    for read in (fillable, flattened):
+        assert read.data["child_views"]["going_well"] == texts[0]
+        assert read.fields["/child_views/going_well"] == {"how": "layout", "confidence": "medium"}
+        assert [w.message for w in read.warnings] == [
+            f"Child's views: 'What is going well?': was typed over its box on page {page} with "
+            "a PDF reader's text tool, not into the box: read from there, check it",
+            "this form has 1 comment or note added in a PDF reader: it is listed as unread "
+            "text; check it",
+        ]
+        assert [(u.text, u.where) for u in read.unmapped] == [
+            (texts[1], f"text added on page {page}, near Child's views: 'What is going well?'")
+        ]
