@@ -173,6 +173,31 @@ def test_path_5_a_pdf_exported_from_the_word_form_is_read_by_its_labels(word_exp
     assert (tally.exact, tally.missed) == (tally.total, {}), tally
 
 
+def test_path_5_a_note_on_a_pdf_exported_from_the_word_form_names_its_question(word_exports):
+    """A sticky note added to the Word form's PDF is placed at the question whose row it is on
+    (its label and answer), worded as on the fillable form; one in the margin far from every
+    question, by its page alone."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Text
+
+    from pep_docs.extractors.pdf_page import read_pages
+
+    exported = word_exports["bf-school-age-ehcp"].read_bytes()
+    label = next(s for p in read_pages(exported) for s in p.segments if s.text == "Date of meeting")
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(exported)))
+    # Over the answer, in the column right of the label.
+    writer.add_annotation(label.page, Text(rect=(300, label.y0, 316, label.y0 + 16), text=NOTE))
+    writer.add_annotation(1, Text(rect=(290, 2, 306, 18), text="Seen"))  # below the footer
+    noted = io.BytesIO()
+    writer.write(noted)
+    plain, result = extract(io.BytesIO(exported)), extract(io.BytesIO(noted.getvalue()))
+    assert [(u.text, u.where) for u in result.unmapped] == [
+        (NOTE, f"a sticky note on page {label.page + 1}, beside PEP meeting: 'Date of meeting'"),
+        ("Seen", "a sticky note on page 2"),
+    ]
+    assert result.data == plain.data and result.fields == plain.fields
+
+
 def test_path_5_a_blank_form_printed_gives_no_answers_and_loses_nothing(tmp_path):
     blank = tmp_path / "blank.pdf"
     printed = tmp_path / "printed.pdf"
