@@ -198,6 +198,41 @@ def test_path_5_a_note_on_a_pdf_exported_from_the_word_form_names_its_question(w
     assert result.data == plain.data and result.fields == plain.fields
 
 
+def test_path_5_the_spare_card_a_school_filled_in_is_read_and_notes_on_it_name_it(tmp_path):
+    """The form prints one card more than the plan has (a fifth target, for the school to add):
+    filled in and flattened, it is read like the others (its labels, met between one card and
+    the next, do not end the cards), and a note on it names it."""
+    import copy
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Text
+
+    doc = load(fixture_path("bf-school-age-ehcp"))
+    assert len(doc["targets"]) == 4
+    more = copy.deepcopy(doc)
+    more["targets"].append({**doc["targets"][0], "target": "Read a chapter book every week."})
+    filled = fill_as_school(render(prepare(data=doc), "pdf"), more)
+    source, flat = tmp_path / "filled.pdf", tmp_path / "flat.pdf"
+    source.write_bytes(filled)
+    subprocess.run(["qpdf", "--flatten-annotations=all", str(source), str(flat)], check=True)
+    page, (x0, y0, _x1, _y1) = next(
+        (index, [float(v) for v in ref.get_object()["/Rect"]])
+        for index, sheet in enumerate(PdfReader(io.BytesIO(filled)).pages)
+        for ref in sheet.get("/Annots") or []
+        if ref.get_object().get("/T") == "/targets/4/target"
+    )
+    for data in (filled, flat.read_bytes()):  # the note added after flattening, as a reader
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+        writer.add_annotation(page, Text(rect=(x0 + 4, y0 + 2, x0 + 20, y0 + 18), text=NOTE))
+        noted = io.BytesIO()
+        writer.write(noted)
+        read = extract(io.BytesIO(noted.getvalue()))
+        assert differences(more, read.data) == {}
+        assert [(u.text, u.where) for u in read.unmapped] == [
+            (NOTE, f"a sticky note on page {page + 1}, beside SMART targets, target 5: 'Target'")
+        ]
+
+
 def test_path_5_a_blank_form_printed_gives_no_answers_and_loses_nothing(tmp_path):
     blank = tmp_path / "blank.pdf"
     printed = tmp_path / "printed.pdf"

@@ -152,6 +152,11 @@ def place_blocks(
     missing: list[BlockModel] = []
     cursor = 0
     ended: set[str] = set()
+    # The static text inside a table's rows or cards (a card's labels, below its title): met
+    # between one card and the next, it does not end the table.
+    inside: dict[str | None, set[str]] = {}
+    for block in model.blocks:
+        inside.setdefault(block.table, set()).update(run.text for run in block.runs[1:])
     for block in model.blocks:
         if not block.runs:
             continue
@@ -165,7 +170,12 @@ def place_blocks(
             if s.text == anchor.text and abs(s.x0 - anchor.x0) <= 1.3 and j not in anchors:
                 found = j
                 break
-            if block.optional and model.is_static(s.text, s.x0) and not _repeated_header(s):
+            if (
+                block.optional
+                and model.is_static(s.text, s.x0)
+                and not _repeated_header(s)
+                and s.text not in inside.get(block.table, ())
+            ):
                 break  # the table has ended: the next static text is someone else's
             j += 1
         if found is None:
