@@ -255,9 +255,10 @@ def note_places(
     form."""
     places = []
     for index, (slot, page, x0, x1, top, bottom) in enumerate(regions):
+        top, bottom = top - 1.5, bottom + 1.5  # the box itself, not the margin read with it
         if slot.grows:
             ink = [s.y0 - 2 for s in taken.get(index, [])]
-            bottom = max(bottom, min([top - 3 - slot.h, *ink]))  # padded as the others
+            bottom = max(bottom, min([top - slot.h, *ink]))
         places.append(Place(page, slot.pointer, (x0, bottom, x1, top)))
     return places
 
