@@ -176,18 +176,25 @@ def test_path_5_a_pdf_exported_from_the_word_form_is_read_by_its_labels(word_exp
 def test_path_5_a_note_on_a_pdf_exported_from_the_word_form_names_its_question(word_exports):
     """A sticky note added to the Word form's PDF is placed at the question whose row it is on
     (its label and answer), worded as on the fillable form; one in the margin far from every
-    question, by its page alone."""
+    question, by its page alone. Text typed with a reader's text tool over an empty cell (its
+    guidance in brackets) is that cell's answer, warned about, as on the fillable form."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.annotations import Text
+    from pypdf.annotations import FreeText, Text
+    from pypdf.generic import NameObject, TextStringObject
 
     from pep_docs.extractors.pdf_page import read_pages
 
     exported = word_exports["bf-school-age-ehcp"].read_bytes()
-    label = next(s for p in read_pages(exported) for s in p.segments if s.text == "Date of meeting")
+    segments = [s for p in read_pages(exported) for s in p.segments]
+    label = next(s for s in segments if s.text == "Date of meeting")
+    empty = next(s for s in segments if s.text == "[Full name of the person.]")
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(exported)))
     # Over the answer, in the column right of the label.
     writer.add_annotation(label.page, Text(rect=(300, label.y0, 316, label.y0 + 16), text=NOTE))
     writer.add_annotation(1, Text(rect=(290, 2, 306, 18), text="Seen"))  # below the footer
+    typed = FreeText(text="", rect=(empty.x0, empty.y0 - 2, empty.x0 + 120, empty.y1 + 2))
+    typed[NameObject("/Contents")] = TextStringObject("Ms Okafor")
+    writer.add_annotation(empty.page, typed)
     noted = io.BytesIO()
     writer.write(noted)
     plain, result = extract(io.BytesIO(exported)), extract(io.BytesIO(noted.getvalue()))
@@ -195,7 +202,15 @@ def test_path_5_a_note_on_a_pdf_exported_from_the_word_form_names_its_question(w
         (NOTE, f"a sticky note on page {label.page + 1}, beside PEP meeting: 'Date of meeting'"),
         ("Seen", "a sticky note on page 2"),
     ]
-    assert result.data == plain.data and result.fields == plain.fields
+    attendees = plain.data["meeting"]["attendees"]
+    assert result.data["meeting"]["attendees"] == [*attendees, {"name": "Ms Okafor"}]
+    assert [w.message for w in result.warnings] == [
+        f"PEP meeting, Attendees, row {len(attendees) + 1}: 'Name': was typed over its box on "
+        f"page {empty.page + 1} with a PDF reader's text tool, not into the box: read from "
+        "there, check it",
+        "this form has 2 comments or notes added in a PDF reader: they are listed as unread "
+        "text; check them",
+    ]
 
 
 def test_path_5_the_spare_card_a_school_filled_in_is_read_and_notes_on_it_name_it(tmp_path):

@@ -13,8 +13,8 @@ prints are taken while the page shows them); each box hangs from its label as fo
 page. Text inside a box is the field's answer. Every other piece of text that is not the form's
 own goes to `unmapped` with its page and position; so do the notes a reader added to the copy
 (`pdf_notes`), beside the box they are on, and text typed with a reader's text tool over an
-unanswered box is its answer, as on the fillable form. Values are then typed as the schema says by the same `Assembler` as every reader,
-with `how: "layout"` (confidence medium).
+unanswered box is its answer, as on the fillable form. Values are then typed as the schema
+says by the same `Assembler` as every reader, with `how: "layout"` (confidence medium).
 """
 
 from __future__ import annotations
@@ -152,11 +152,6 @@ def place_blocks(
     missing: list[BlockModel] = []
     cursor = 0
     ended: set[str] = set()
-    # The static text inside a table's rows or cards (a card's labels, below its title): met
-    # between one card and the next, it does not end the table.
-    inside: dict[str | None, set[str]] = {}
-    for block in model.blocks:
-        inside.setdefault(block.table, set()).update(run.text for run in block.runs[1:])
     for block in model.blocks:
         if not block.runs:
             continue
@@ -174,7 +169,7 @@ def place_blocks(
                 block.optional
                 and model.is_static(s.text, s.x0)
                 and not _repeated_header(s)
-                and s.text not in inside.get(block.table, ())
+                and s.text not in model.inside.get(block.table, ())
             ):
                 break  # the table has ended: the next static text is someone else's
             j += 1
