@@ -35,11 +35,13 @@ from pep_docs.extractors.result import Unmapped
 from pep_docs.forms import prepare
 from pep_docs.render import render
 from tests.conftest import PEPS, load
+from tests.exactness import Tally
 
 STEM = "bf-school-age-ehcp"
 NOTE = "Ask Zoë’s carer – before Friday"  # PDFDocEncoding holds ’ and –
 TYPED = "Zoë’s tutor – call Mon ✓"  # ✓ is not in PDFDocEncoding: written as UTF-16BE
 QUESTION = "Is this figure right?"
+MARGIN = "Seen by the VS head"
 AUTHOR = "Mr Łukasz   Nowak (DT)"  # a reader writes who added a note in /T
 SUMMARY = (
     "this form has 4 comments or notes added in a PDF reader: they are listed as unread text; "
@@ -319,38 +321,66 @@ def flat(filled, tmp_path_factory) -> Path:
     return flat
 
 
-def test_a_flattened_copy_keeps_its_notes_with_their_page(flat):
+def test_a_flattened_copy_places_each_note_at_the_question_it_is_on(filled, flat):
     """Path 5: a copy flattened by qpdf, commented on afterwards. A note does not print, so it
-    is not in the page text: pdfium's list of annotations gives it."""
+    is not in the page text: pdfium's list of annotations gives it. The copy has no widgets,
+    but its boxes are where the form prints them: a note is placed at the box it is on, as on
+    the fillable form; one in a page's margin far from every box, by its page alone."""
 
     def add(writer: PdfWriter) -> None:
-        sticky = Text(rect=(100, 100, 120, 120), text=NOTE)
+        page, rect = _on(filled, "/attendance/term_percent")
+        sticky = Text(rect=rect, text=NOTE)
         sticky[NameObject("/T")] = _utf16(AUTHOR)
-        note = writer.add_annotation(3, sticky)
-        writer.add_annotation(3, Popup(rect=(100, 100, 250, 200), parent=note))
-        box = FreeText(text="", rect=(300, 30, 500, 60))
+        note = writer.add_annotation(page, sticky)
+        writer.add_annotation(page, Popup(rect=(100, 100, 250, 200), parent=note))
+        page, rect = _on(filled, "/meeting/date", size=40)
+        box = FreeText(text="", rect=rect)
         box[NameObject("/Contents")] = _utf16(TYPED)
-        writer.add_annotation(0, box)
+        writer.add_annotation(page, box)
         writer.add_annotation(0, Link(rect=(20, 20, 60, 40), target_page_index=1))
+        # At the foot of page 2, below its footer: more than half an inch from every box.
+        writer.add_annotation(1, Text(rect=(290, 2, 306, 18), text=MARGIN))
 
     plain = extract(flat)
     result = extract(_annotated(flat.read_bytes(), add))
     assert plain.source["layout"] == result.source["layout"] == "pdf-form"
     assert [(u.text, u.where) for u in result.unmapped][len(plain.unmapped) :] == [
-        (TYPED, "text added on page 1"),
-        (NOTE, "a sticky note by Mr Łukasz Nowak (DT) on page 4"),
+        (TYPED, "text added on page 1, near PEP meeting: 'Date of meeting'"),
+        (MARGIN, "a sticky note on page 2"),
+        (
+            NOTE,
+            "a sticky note by Mr Łukasz Nowak (DT) on page 4, beside Attendance and "
+            "exclusions: 'Attendance this term'",
+        ),
     ]
     assert [w.message for w in result.warnings][len(plain.warnings) :] == [
-        "this form has 2 comments or notes added in a PDF reader: they are listed as unread "
+        "this form has 3 comments or notes added in a PDF reader: they are listed as unread "
         "text; check them"
     ]
-    assert result.data == plain.data
+    assert result.data == plain.data and result.fields == plain.fields
+
+
+def test_the_fillable_form_and_its_flattened_copy_name_the_same_field(filled, noted, flat):
+    """The same notes on the fillable form and on its flattened copy are said the same way,
+    the box they are on and the nearest one below them alike (a text box typed under a box is
+    nearer the next one)."""
+    fillable = extract(noted)
+    plain = extract(flat)
+    flattened = extract(_annotated(flat.read_bytes(), _every_kind(filled)))
+    assert flattened.unmapped[len(plain.unmapped) :] == fillable.unmapped
+    assert [w.message for w in flattened.warnings][len(plain.warnings) :] == [SUMMARY]
+    assert flattened.data == plain.data
+    # Every character typed is in the data or in unmapped: the notes add none to the data.
+    tally = Tally()
+    tally.add(load(PEPS / f"{STEM}.json"), flattened, "flattened")
+    assert (tally.exact, tally.missed) == (tally.total, {})
 
 
 def test_a_flattened_copy_with_more_notes_than_the_cap(flat):
     def many(writer: PdfWriter) -> None:
         for n in range(MAX_NOTES + 5):
-            writer.add_annotation(n % 3, Text(rect=(100, 100, 120, 120), text=f"note {n + 1}"))
+            # In the margin at the foot of the page: placed by its page alone.
+            writer.add_annotation(n % 3, Text(rect=(290, 2, 306, 18), text=f"note {n + 1}"))
 
     plain = extract(flat)
     result = extract(_annotated(flat.read_bytes(), many))
@@ -403,3 +433,109 @@ def test_text_typed_over_an_unanswered_box_is_its_answer():
          "text; check it"),
     ]  # fmt: skip
     assert [u.text for u in read.unmapped] == [again]
+
+
+def _flattened(data: bytes, tmp_path: Path) -> bytes:
+    source, flat = tmp_path / "source.pdf", tmp_path / "flat.pdf"
+    source.write_bytes(data)
+    subprocess.run(
+        ["qpdf", "--flatten-annotations=all", str(source), str(flat)], check=True, timeout=60
+    )
+    return flat.read_bytes()
+
+
+def _typed_at_top_of(sent: bytes, pointer: str, text: str) -> Callable[[PdfWriter], None]:
+    """Text typed with a reader's text tool at the top left of a box, drawn as a reader draws
+    it (an appearance stream in Helvetica), so that flattening prints it on the page."""
+
+    def add(writer: PdfWriter) -> None:
+        page, (x0, _y0, _x1, y1) = _widget(sent, pointer)
+        rect = (x0 + 4, y1 - 18, x0 + 120, y1 - 4)
+        box = FreeText(text="", rect=rect)
+        box[NameObject("/Contents")] = TextStringObject(text)
+        drawn = DecodedStreamObject()
+        drawn.set_data(f"BT /Helv 10 Tf 2 3 Td ({text}) Tj ET".encode())
+        helvetica = {"/Type": "/Font", "/Subtype": "/Type1", "/BaseFont": "/Helvetica"}
+        font = DictionaryObject({NameObject(k): NameObject(v) for k, v in helvetica.items()})
+        drawn.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject(
+                    FloatObject(v) for v in (0, 0, rect[2] - rect[0], rect[3] - rect[1])
+                ),
+                NameObject("/Resources"): DictionaryObject(
+                    {NameObject("/Font"): DictionaryObject({NameObject("/Helv"): font})}
+                ),
+            }
+        )
+        box[NameObject("/AP")] = DictionaryObject({NameObject("/N"): writer._add_object(drawn)})
+        writer.add_annotation(page, box)
+
+    return add
+
+
+@pytest.fixture(scope="module")
+def unanswered() -> bytes:
+    """The form sent with one question left unanswered: the child's 'What is going well?'."""
+    import copy
+
+    doc = copy.deepcopy(load(PEPS / f"{STEM}.json"))
+    del doc["child_views"]["going_well"]
+    return render(prepare(data=doc), "pdf")
+
+
+def test_text_typed_over_boxes_then_flattened_is_printed_in_them_and_read_there(
+    unanswered, tmp_path
+):
+    """Text typed over the boxes with a reader's text tool ("Fill & Sign"), then flattened:
+    qpdf prints it on the page, where it is nothing but text in a box, read once. Over the
+    unanswered box it is that question's answer (without the fillable form's warning: the
+    copy cannot show how it was typed); over an answered box it is read as the rest of that
+    answer, as a person reading the page would (the fillable form keeps it apart, as a
+    note)."""
+    typed, extra = "Likes art and PE.", "Also: music."
+    both = [
+        _typed_at_top_of(unanswered, "/child_views/going_well", typed),
+        _typed_at_top_of(unanswered, "/child_views/challenges", extra),
+    ]
+    fillable = _annotated(unanswered, lambda w: [add(w) for add in both])
+    flat = _flattened(fillable, tmp_path)
+    as_filled, as_flat = extract(fillable), extract(flat)
+    assert as_filled.data["child_views"]["going_well"] == typed
+    assert [u.text for u in as_filled.unmapped] == [extra]
+    assert as_flat.data["child_views"]["going_well"] == typed
+    assert as_flat.fields["/child_views/going_well"] == {"how": "layout", "confidence": "medium"}
+    challenges = load(PEPS / f"{STEM}.json")["child_views"]["challenges"]
+    assert as_flat.data["child_views"]["challenges"] == f"{challenges}\n{extra}"
+    assert as_flat.unmapped == [] and as_flat.warnings == []
+
+
+def test_text_typed_on_a_flattened_copy_is_read_as_on_the_fillable_form(unanswered, tmp_path):
+    """A school that printed the form to PDF and typed on the print with a reader's text tool:
+    text inside the unanswered box is its answer, with the same warning as on the fillable form;
+    a second text over it stays a note beside it."""
+    flat = _flattened(unanswered, tmp_path)
+    texts = ("Likes art and PE.", "And football.")
+
+    def add(writer: PdfWriter) -> None:
+        for text in texts:
+            page, rect = _on(unanswered, "/child_views/going_well")
+            box = FreeText(text="", rect=rect)
+            box[NameObject("/Contents")] = TextStringObject(text)
+            writer.add_annotation(page, box)
+
+    fillable, flattened = extract(_annotated(unanswered, add)), extract(_annotated(flat, add))
+    page = _widget(unanswered, "/child_views/going_well")[0] + 1
+    for read in (fillable, flattened):
+        assert read.data["child_views"]["going_well"] == texts[0]
+        assert read.fields["/child_views/going_well"] == {"how": "layout", "confidence": "medium"}
+        assert [w.message for w in read.warnings] == [
+            f"Child's views: 'What is going well?': was typed over its box on page {page} with "
+            "a PDF reader's text tool, not into the box: read from there, check it",
+            "this form has 1 comment or note added in a PDF reader: it is listed as unread "
+            "text; check it",
+        ]
+        assert [(u.text, u.where) for u in read.unmapped] == [
+            (texts[1], f"text added on page {page}, near Child's views: 'What is going well?'")
+        ]

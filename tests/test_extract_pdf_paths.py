@@ -173,6 +173,81 @@ def test_path_5_a_pdf_exported_from_the_word_form_is_read_by_its_labels(word_exp
     assert (tally.exact, tally.missed) == (tally.total, {}), tally
 
 
+def test_path_5_a_note_on_a_pdf_exported_from_the_word_form_names_its_question(word_exports):
+    """A sticky note added to the Word form's PDF is placed at the question whose row it is on
+    (its label and answer), worded as on the fillable form; one in the margin far from every
+    question, by its page alone. Text typed with a reader's text tool over an empty cell (its
+    guidance in brackets) is that cell's answer, warned about, as on the fillable form."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import FreeText, Text
+    from pypdf.generic import NameObject, TextStringObject
+
+    from pep_docs.extractors.pdf_page import read_pages
+
+    exported = word_exports["bf-school-age-ehcp"].read_bytes()
+    segments = [s for p in read_pages(exported) for s in p.segments]
+    label = next(s for s in segments if s.text == "Date of meeting")
+    empty = next(s for s in segments if s.text == "[Full name of the person.]")
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(exported)))
+    # Over the answer, in the column right of the label.
+    writer.add_annotation(label.page, Text(rect=(300, label.y0, 316, label.y0 + 16), text=NOTE))
+    writer.add_annotation(1, Text(rect=(290, 2, 306, 18), text="Seen"))  # below the footer
+    typed = FreeText(text="", rect=(empty.x0, empty.y0 - 2, empty.x0 + 120, empty.y1 + 2))
+    typed[NameObject("/Contents")] = TextStringObject("Ms Okafor")
+    writer.add_annotation(empty.page, typed)
+    noted = io.BytesIO()
+    writer.write(noted)
+    plain, result = extract(io.BytesIO(exported)), extract(io.BytesIO(noted.getvalue()))
+    assert [(u.text, u.where) for u in result.unmapped] == [
+        (NOTE, f"a sticky note on page {label.page + 1}, beside PEP meeting: 'Date of meeting'"),
+        ("Seen", "a sticky note on page 2"),
+    ]
+    attendees = plain.data["meeting"]["attendees"]
+    assert result.data["meeting"]["attendees"] == [*attendees, {"name": "Ms Okafor"}]
+    assert [w.message for w in result.warnings] == [
+        f"PEP meeting, Attendees, row {len(attendees) + 1}: 'Name': was typed over its box on "
+        f"page {empty.page + 1} with a PDF reader's text tool, not into the box: read from "
+        "there, check it",
+        "this form has 2 comments or notes added in a PDF reader: they are listed as unread "
+        "text; check them",
+    ]
+
+
+def test_path_5_the_spare_card_a_school_filled_in_is_read_and_notes_on_it_name_it(tmp_path):
+    """The form prints one card more than the plan has (a fifth target, for the school to add):
+    filled in and flattened, it is read like the others (its labels, met between one card and
+    the next, do not end the cards), and a note on it names it."""
+    import copy
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Text
+
+    doc = load(fixture_path("bf-school-age-ehcp"))
+    assert len(doc["targets"]) == 4
+    more = copy.deepcopy(doc)
+    more["targets"].append({**doc["targets"][0], "target": "Read a chapter book every week."})
+    filled = fill_as_school(render(prepare(data=doc), "pdf"), more)
+    source, flat = tmp_path / "filled.pdf", tmp_path / "flat.pdf"
+    source.write_bytes(filled)
+    subprocess.run(["qpdf", "--flatten-annotations=all", str(source), str(flat)], check=True)
+    page, (x0, y0, _x1, _y1) = next(
+        (index, [float(v) for v in ref.get_object()["/Rect"]])
+        for index, sheet in enumerate(PdfReader(io.BytesIO(filled)).pages)
+        for ref in sheet.get("/Annots") or []
+        if ref.get_object().get("/T") == "/targets/4/target"
+    )
+    for data in (filled, flat.read_bytes()):  # the note added after flattening, as a reader
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+        writer.add_annotation(page, Text(rect=(x0 + 4, y0 + 2, x0 + 20, y0 + 18), text=NOTE))
+        noted = io.BytesIO()
+        writer.write(noted)
+        read = extract(io.BytesIO(noted.getvalue()))
+        assert differences(more, read.data) == {}
+        assert [(u.text, u.where) for u in read.unmapped] == [
+            (NOTE, f"a sticky note on page {page + 1}, beside SMART targets, target 5: 'Target'")
+        ]
+
+
 def test_path_5_a_blank_form_printed_gives_no_answers_and_loses_nothing(tmp_path):
     blank = tmp_path / "blank.pdf"
     printed = tmp_path / "printed.pdf"

@@ -7,14 +7,12 @@ import pypdfium2 as pdfium
 
 from pep_docs.errors import FormReadError
 from pep_docs.extractors.pdf_fields import read_pdf_fields
-from pep_docs.extractors.pdf_notes import notes_read
-from pep_docs.extractors.pdf_objects import Annotations, Unusual, read_fields
-from pep_docs.extractors.pdf_page import PageText, read_pages
+from pep_docs.extractors.pdf_objects import Unusual, read_fields
+from pep_docs.extractors.pdf_page import read_pages
 from pep_docs.extractors.pdf_printed import printed_identity, read_printed
 from pep_docs.extractors.pdf_safety import EXPORT_AGAIN
 from pep_docs.extractors.pdf_word import read_word_pdf, word_identity
-from pep_docs.extractors.result import Extraction, Warning_
-from pep_docs.schema import load_model
+from pep_docs.extractors.result import Extraction
 
 # A page with fewer characters of text than this is treated as an image (a scan).
 SCANNED_TEXT_CHARS = 20
@@ -41,27 +39,15 @@ def read_pdf(data: bytes, where: str) -> Extraction:
     if any(s.text.startswith("Form ID ") for page in pages for s in page.segments):
         identity = {**printed_identity(pages), **_stored_identity(data)}
         if identity.get("authority") and identity.get("phase"):
-            return _with_notes(read_printed(pages, where, identity), pages)
+            return read_printed(pages, where, identity)
     identity = word_identity(pages)
     if identity.get("authority") and identity.get("phase"):
-        return _with_notes(read_word_pdf(pages, where, identity), pages)
+        return read_word_pdf(pages, where, identity)
     raise FormReadError(
         "this PDF is not a pep-docs PEP form",
         where=where,
         hint="send the PEP form that was sent to the school",
     )
-
-
-def _with_notes(extraction: Extraction, pages: list[PageText]) -> Extraction:
-    """The sticky notes and comments a flattened copy still carries, as unread text with their
-    page (a flattened copy has no fields to place them beside)."""
-    found = Annotations(
-        [note for page in pages for note in page.notes], [], any(p.notes_cut for p in pages)
-    )
-    unmapped, messages = notes_read(found, load_model(), {})
-    extraction.unmapped.extend(unmapped)
-    extraction.warnings.extend(Warning_(None, None, message) for message in messages)
-    return extraction
 
 
 def _stored_identity(data: bytes) -> dict[str, str]:

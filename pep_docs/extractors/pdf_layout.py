@@ -81,6 +81,9 @@ class FormModel:
     theme: Theme
     blocks: list[BlockModel]
     static: dict[str, list[float]] = field(default_factory=dict)  # text -> left edges
+    # The static text inside each table's rows or cards, below their first run (a card's
+    # labels): met between one card and the next, it does not end the table.
+    inside: dict[str | None, set[str]] = field(default_factory=dict)
 
     def is_static(self, text: str, x0: float, tolerance: float = 1.3) -> bool:
         return any(abs(x - x0) <= tolerance for x in self.static.get(text, ()))
@@ -121,6 +124,7 @@ def form_model(authority: str, phase: str) -> FormModel:
         table, row = _row_of(widgets, tables)
         optional = table is not None and row is not None and row >= always[table]
         model.blocks.append(BlockModel(runs, slots, table, optional))
+        model.inside.setdefault(table, set()).update(run.text for run in runs[1:])
         for run in runs:
             model.static.setdefault(run.text, []).append(run.x0)
     for text, xs in model.static.items():

@@ -2,13 +2,15 @@
 
 A sticky note (`/Text`), a typed text box (`/FreeText`, Acrobat's "Add text" too) or a comment
 on a highlight, a drawn box, a stamp... (any annotation with `/Contents`) belongs to no field,
-so it goes to `unmapped`, saying what it is, on which page and beside which field (the nearest
-widget on that page), and the extraction carries one warning so an officer sees it. Form fields,
-links and popups (which show their parent's text) are not notes.
+so it goes to `unmapped`, saying what it is, on which page and beside which field (the box it
+is on or near, `_nearest`), and the extraction carries one warning so an officer sees it. Form
+fields, links and popups (which show their parent's text) are not notes.
 
-The small object reader (`pdf_objects.read_form`) collects the notes of plain fillable files;
-`collect` does the same with pypdf for the rest; a flattened copy's notes come from pdfium
-(`pdf_page`), placed by page alone (it has no fields). All three are bounded alike
+The small object reader (`pdf_objects.read_form`) collects the notes of plain fillable files,
+with the widgets of their fields; `collect` does the same with pypdf for the rest; a flattened
+copy's notes come from pdfium (`pdf_page`), and the boxes they are placed among from the page
+layout (`pdf_printed.note_places`, `pdf_word`: a flattened copy has no widgets, but its boxes
+are where the form prints them). All three are bounded alike
 (`pdf_objects.NoteBudget`: `MAX_NOTES`, `MAX_ANNOTATIONS`), and so is the text kept of each
 note (`MAX_NOTE_CHARS`). Rich text (`/RC`, XHTML) is read only when
 `/Contents` is missing, with lxml, no network, no entities, and at most `MAX_RICH_CHARS`.
@@ -49,6 +51,9 @@ from pep_docs.schema import Field, PepModel
 MAX_NOTE_CHARS = 2_000
 MAX_RICH_CHARS = 64 * 1024
 MAX_AUTHOR_CHARS = 60
+# A note farther than this from every box on its page (half an inch, about three lines of the
+# form's text: a page's margin or its header) is beside none of them and is placed by its page.
+NEAR = 36.0
 
 # What a person calls each kind of annotation (a kind not listed is "a comment").
 KINDS = {
@@ -223,13 +228,29 @@ def _where(
 
 
 def _nearest(note: Annotation, places: list[Place]) -> Place | None:
-    """The field whose widget is nearest the note on its page (the gap between the rectangles,
-    then the distance between their centres)."""
+    """The field a note is on: the box on its page that holds the note's centre, else the box
+    nearest it (the gap between the rectangles, then the distance between their centres), if
+    that one is within `NEAR`; None when no box is near.
+
+    A person puts a sticky note or a text box on what it is about, or beside it in the margin:
+    the box under its centre first, whatever larger box it also touches. A note on a question's
+    label is nearer its own box (just below the label) than the one above. The same rule places
+    a note among a fillable form's widgets and among a flattened copy's printed boxes
+    (`pdf_printed.note_places`), so both name the same field."""
     spot = note.rect
     if spot is None:
         return None
+    x, y = (spot[0] + spot[2]) / 2, (spot[1] + spot[3]) / 2
     here = [p for p in places if p.page == note.page]
-    return min(here, key=lambda p: _distance(spot, p.rect), default=None)
+
+    def key(place: Place) -> tuple[bool, float, float]:
+        x0, y0, x1, y1 = place.rect
+        return (not (x0 <= x <= x1 and y0 <= y <= y1), *_distance(spot, place.rect))
+
+    best = min(here, key=key, default=None)
+    if best is None or _distance(spot, best.rect)[0] > NEAR:
+        return None
+    return best
 
 
 def _distance(a: Rect, b: Rect) -> tuple[float, float]:

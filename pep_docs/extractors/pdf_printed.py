@@ -10,9 +10,11 @@ Reading: the blank form of that authority and phase (`pdf_layout.form_model`) gi
 static text with their fields' boxes. Each block is found on the pages by its first run of
 text, in order (a taller box above only moves it down; table rows past the ones every form
 prints are taken while the page shows them); each box hangs from its label as found on the
-page. Text inside a box is the field's answer. Every other piece of text that is not the form's own goes to `unmapped` with its page
-and position. Values are then typed as the schema says by the same `Assembler` as every reader,
-with `how: "layout"` (confidence medium).
+page. Text inside a box is the field's answer. Every other piece of text that is not the form's
+own goes to `unmapped` with its page and position; so do the notes a reader added to the copy
+(`pdf_notes`), beside the box they are on, and text typed with a reader's text tool over an
+unanswered box is its answer, as on the fillable form. Values are then typed as the schema
+says by the same `Assembler` as every reader, with `how: "layout"` (confidence medium).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 
 from pep_docs.errors import FormReadError
 from pep_docs.extractors.pdf_layout import MAX_TALL, BlockModel, FormModel, Slot, form_model
+from pep_docs.extractors.pdf_notes import add_notes
+from pep_docs.extractors.pdf_objects import Annotations, Place
 from pep_docs.extractors.pdf_page import PageText, Segment
 from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped, form_summary
 from pep_docs.profiles import all_profiles, load_profile
@@ -122,6 +126,9 @@ def read_printed(pages: list[PageText], where: str, identity: dict[str, str]) ->
                 f"its label ('{block.runs[0].text}') was not found where the form prints it, so "
                 "this box was not read; check it by hand",
             )
+    notes = [note for page in pages for note in page.notes]
+    places = note_places(regions, taken) if notes else []
+    add_notes(assembler, Annotations(notes, places, any(p.notes_cut for p in pages)))
     form = {k: v for k, v in identity.items() if v}
     if not missing and "schema_id" not in form:
         # Every label and box of the current form is where it prints them: its layout.
@@ -158,7 +165,12 @@ def place_blocks(
             if s.text == anchor.text and abs(s.x0 - anchor.x0) <= 1.3 and j not in anchors:
                 found = j
                 break
-            if block.optional and model.is_static(s.text, s.x0) and not _repeated_header(s):
+            if (
+                block.optional
+                and model.is_static(s.text, s.x0)
+                and not _repeated_header(s)
+                and s.text not in model.inside.get(block.table, ())
+            ):
                 break  # the table has ended: the next static text is someone else's
             j += 1
         if found is None:
@@ -226,6 +238,24 @@ def _regions(
                 bottom = max([top - slot.h * MAX_TALL, BOTTOM - 2, *below])
             out.append((slot, p.page, slot.x0, slot.x1, top + 1.5, bottom - 1.5))
     return out
+
+
+def note_places(
+    regions: list[tuple[Slot, int, float, float, float, float]], taken: dict[int, list[Segment]]
+) -> list[Place]:
+    """Each box where the page prints it, to place notes among (`pdf_notes`), as a fillable
+    form's widgets are. A box that grows is as tall as the blank form draws it, or as its text
+    if that goes lower: not the whole space down to the next label that its text may take, so
+    that a note in the gap between two boxes is given to the nearer one, as on the fillable
+    form."""
+    places = []
+    for index, (slot, page, x0, x1, top, bottom) in enumerate(regions):
+        top, bottom = top - 1.5, bottom + 1.5  # the box itself, not the margin read with it
+        if slot.grows:
+            ink = [s.y0 - 2 for s in taken.get(index, [])]
+            bottom = max(bottom, min([top - slot.h, *ink]))
+        places.append(Place(page, slot.pointer, (x0, bottom, x1, top)))
+    return places
 
 
 def _find_run(found: dict, placed_index: int, text: str, x0: float) -> float | None:

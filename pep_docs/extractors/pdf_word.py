@@ -12,6 +12,8 @@ heading, label, table header and card title in turn; what lies between one and t
 answer (for a label beside its answer: only what is in the answer column). Table rows are told
 apart by the gap above their first line; cells by the header's columns. Lines are joined by a
 space where the text wrapped and by a newline where a line ended early or a blank line shows.
+Notes a reader added are placed beside the question whose row (label and answer) or table cell
+they are on or near (`pdf_notes`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as member
 
+from pep_docs.extractors.pdf_notes import add_notes
+from pep_docs.extractors.pdf_objects import Annotations, Place
 from pep_docs.extractors.pdf_page import PageText, Segment
 from pep_docs.extractors.result import Assembler, Extraction, Reading, Unmapped, form_summary
 from pep_docs.forms import PRINTED_FORM_ID, PRINTED_VERSION, prepare
@@ -171,6 +175,7 @@ def read_word_pdf(pages: list[PageText], where: str, identity: dict[str, str]) -
     tokens = _find(list(_tokens(authority, phase)), segs)
     assembler = Assembler(load_model(), section_titles_for(authority))
     used: set[int] = set()
+    places: list[Place] = []  # each question's row of the form, to place notes among
     found = [t for t in tokens if t.found is not None]
     if found:
         used.update(range(found[0].found))  # the title and the form's own instructions
@@ -186,9 +191,13 @@ def read_word_pdf(pages: list[PageText], where: str, identity: dict[str, str]) -
             i for i in range(token.found + 1, stop) if i not in token.own and i not in repeats
         ]
         if token.kind == "field":
-            used.update(_field(token, segs, content, assembler))
+            mine = _field(token, segs, content, assembler)
+            used.update(mine)
+            left = segs[token.found].x0 - CELL_PAD
+            rows = [segs[i] for i in (*token.own, *mine)]
+            places.extend(_boxes(token.pointer, rows, left, left + TEXT_WIDTH / 20))
         elif token.kind == "table":
-            used.update(_rows(token, segs, content, assembler))
+            used.update(_rows(token, segs, content, assembler, places))
         elif token.kind == "heading" and token.guide:
             guide = _norm(token.guide)
             used.update(i for i in content if _norm(segs[i].text) in guide)
@@ -198,6 +207,10 @@ def read_word_pdf(pages: list[PageText], where: str, identity: dict[str, str]) -
     for token in tokens:
         if token.found is None and not token.optional and token.kind == "field":
             assembler.warn(token.pointer, "this box was not found on the pages; check it by hand")
+    notes = [note for page in pages for note in page.notes]
+    add_notes(
+        assembler, Annotations(notes, places if notes else [], any(p.notes_cut for p in pages))
+    )
     form = {k: v for k, v in identity.items() if v}
     if all(t.found is not None for t in tokens if not t.optional):
         # Every heading, label and table of the current form is there, in its order.
@@ -285,8 +298,23 @@ def _add(pointer: str, f: Field, cell: list[Segment], width: float, assembler) -
     assembler.add(Reading(pointer, raw, "layout", cell[0].where()))
 
 
-def _rows(token: Token, segs: list[Segment], content: list[int], assembler) -> set[int]:
-    """A table of records: columns from the header, rows from the gaps above first lines."""
+def _boxes(pointer: str, texts: list[Segment], x0: float, x1: float) -> list[Place]:
+    """Where a question is on each page its text is on: from its first line to its last (its
+    label and answer, or a cell), across its table's columns from x0 to x1."""
+    pages: dict[int, list[Segment]] = {}
+    for s in texts:
+        pages.setdefault(s.page, []).append(s)
+    return [
+        Place(page, pointer, (x0, min(s.y0 for s in on), x1, max(s.y1 for s in on)))
+        for page, on in pages.items()
+    ]
+
+
+def _rows(
+    token: Token, segs: list[Segment], content: list[int], assembler, places: list[Place]
+) -> set[int]:
+    """A table of records: columns from the header, rows from the gaps above first lines (and
+    each cell's place, for the notes)."""
     table, columns = token.table, token.columns
     assert table is not None
     weights = [WIDGET_WEIGHT.get(c.widget, 1.5) for c in columns]
@@ -336,6 +364,7 @@ def _rows(token: Token, segs: list[Segment], content: list[int], assembler) -> s
         for row, cell in by_row.items():
             pointer = f.pointer.replace("/*/", f"/{row}/", 1)
             _add(pointer, f, cell, widths[column] - 2 * CELL_PAD, assembler)
+            places.extend(_boxes(pointer, cell, edges[column], edges[column] + widths[column]))
     return taken
 
 
