@@ -271,3 +271,15 @@ def test_a_damaged_zip_keeps_the_refusal_it_had(app, forms):
     assert (rows["term.zip"].status, rows["term.zip"].error) == ("failed", (
         "term.zip: the file is damaged or not a Word document (its zip structure is broken) "
         "(open it in Word and save it again as .docx)"))  # fmt: skip
+
+
+def test_a_zip_of_more_entries_than_a_zip_may_have_is_refused_by_the_sandboxed_reader(app, forms):
+    client = signed_in(app)
+    entries = {f"x/{i}.txt": b"" for i in range(1500)}
+    upload(
+        client,
+        [("term.zip", zipped({"Finley Ndlovu.docx": forms["Finley Ndlovu.docx"], **entries}))],
+    )
+    rows = returns(app)
+    assert (rows["term.zip"].status, rows["term.zip"].error) == ("failed", (
+        f"term.zip: the file holds 1501 parts, more than the 1000 allowed ({AGAIN})"))  # fmt: skip
