@@ -128,6 +128,7 @@ def unpack(settings: Settings, zip_id: str, path: Path) -> str | None:
         package = SafeZip(data, where, limits)
         if not zipped_forms(package.names):
             return None
+        _set(url, zip_id, kind="zip")  # not a Word document: says so in lists and the API
         if inside is not None:
             # Zips in zips are not unpacked: each level could multiply the files (42.zip).
             raise FormReadError(
@@ -216,6 +217,11 @@ def _are(n: int) -> str:
 
 
 def _finish(url: str, return_id: str, status: str, message: str) -> None:
+    _set(url, return_id, status=status, error=message)
+
+
+def _set(url: str, return_id: str, **values: str) -> None:
     with session_scope(url) as s:
         row = s.get(Return, return_id)
-        row.status, row.error = status, message
+        for key, value in values.items():
+            setattr(row, key, value)

@@ -73,7 +73,7 @@ def read_return(return_id: str) -> str:
         row.status, row.attempts = RUNNING, row.attempts + 1
         path = str(files.path_of(settings, "uploads", row.stored_name))
         where, kind = row.original_name, row.kind
-    if kind == "docx":  # a zip: a Word document, or a zip of forms to unpack
+    if kind in ("docx", "zip"):  # a zip: a Word document, or a zip of forms to unpack
         from pep_docs.intake import unpack
 
         unpacked = unpack(settings, return_id, Path(path))

@@ -140,6 +140,7 @@ def test_a_zip_of_forms_is_unpacked_by_a_worker_and_each_form_read(service, form
     got = service.until(f"/api/v1/returns/{item['id']}", ("done", "failed"))
     message = "a zip of 2 forms: each is read as its own return (listed below)"
     assert (got["status"], got["error"], got["from_zips"]) == ("done", message, []), service.logs()
+    assert got["file"]["type"] == "zip"
     assert [m["name"] for m in got["zip_members"]] == ["pep.docx", "pep.pdf"]
     for m in got["zip_members"]:
         member = service.until(f"/api/v1/returns/{m['id']}", ("done", "failed"))

@@ -98,7 +98,8 @@ def test_a_zip_of_two_forms_becomes_three_returns_and_each_form_is_read(app, for
     zip_row = rows["term-forms.zip"]
     finley, leah = rows["term-forms.zip › Finley Ndlovu.docx"], rows["term-forms.zip › Leah Kowalski.pdf"]  # fmt: skip
     message = "a zip of 2 forms: each is read as its own return (listed below)"
-    assert (zip_row.status, zip_row.error, zip_row.extraction) == ("done", message, None)
+    assert (zip_row.status, zip_row.kind, zip_row.error) == ("done", "zip", message)
+    assert zip_row.extraction is None
     for row, fixture, kind, name in ((finley, FINLEY, "docx", "Finley Ndlovu.docx"),
                                      (leah, LEAH, "pdf", "Leah Kowalski.pdf")):  # fmt: skip
         doc = load(fixture)
@@ -114,6 +115,7 @@ def test_a_zip_of_two_forms_becomes_three_returns_and_each_form_is_read(app, for
 
     page = client.get(f"/returns/{zip_row.id}").text
     assert "Zip of returned forms" in page and ">Unpacked<" in page and message in page
+    assert "<dt>File</dt><dd>Zip of forms, " in page
     assert "The 2 files in this zip, each a return of its own" in page
     for row in (finley, leah):
         assert f'<a href="/returns/{row.id}">{row.original_name.split(" › ")[1]}</a>' in page
@@ -222,6 +224,7 @@ def test_a_zip_of_more_files_than_one_upload_takes_is_refused_whole(tmp_path, fo
             "of them was read (split it into zips of up to 2 files and upload each)"))  # fmt: skip
         page = client.get(f"/returns/{rows['term.zip'].id}").text
         assert "This file could not be read" in page and "split it into zips of up to 2" in page
+        assert ">Not unpacked<" in page and "Zip of forms, " in page
         assert client.get(f"/returns/{rows['term.zip'].id}/original").data == data
         assert links(app) == []
     finally:

@@ -34,7 +34,7 @@ from pep_docs.web.auth import require_same_authority
 
 bp = Blueprint("returns", __name__)
 
-KINDS = {"docx": "Word (.docx)", "pdf": "PDF"}
+KINDS = {"docx": "Word (.docx)", "pdf": "PDF", "zip": "Zip of forms"}
 
 
 def receive(uploads: list[FileStorage]) -> list[Received]:
@@ -93,16 +93,7 @@ def index() -> Any:
     rows = listed_returns(g.db, current_user.authority)
     busy = any(r.status in (QUEUED, RUNNING) for r, _, _ in rows)
     return render_template("returns.html", returns=rows, busy=busy, kinds=KINDS, DONE=DONE,
-                           zips=unpacked_zips(g.db, current_user.authority),
                            max_mb=current_app.config["PEP_DOCS"].MAX_UPLOAD_MB)  # fmt: skip
-
-
-def unpacked_zips(db: Any, authority: str) -> set[str]:
-    """The ids of an authority's returns that are zips unpacked into returns of their own."""
-    return set(db.scalars(
-        select(ZipMember.zip_id).join(Return, Return.id == ZipMember.zip_id)
-        .where(Return.authority == authority).distinct()
-    ))  # fmt: skip
 
 
 @bp.post("/returns")
@@ -187,9 +178,7 @@ def download_original(return_id: str) -> Any:
           object_id=record.id, detail="original", remote=request.remote_addr)  # fmt: skip
     g.db.commit()
     path = files.path_of(current_app.config["PEP_DOCS"], "uploads", record.stored_name)
-    suffix = {"docx": ".docx", "pdf": ".pdf"}.get(record.kind, ".bin")
-    if g.db.scalar(select(ZipMember.zip_id).where(ZipMember.zip_id == record.id).limit(1)):
-        suffix = ".zip"
+    suffix = {"docx": ".docx", "pdf": ".pdf", "zip": ".zip"}.get(record.kind, ".bin")
     # Always a download with a neutral type: an uploaded file is never shown inline here.
     return send_file(path, mimetype="application/octet-stream", as_attachment=True,
                      download_name=f"return-{record.id}{suffix}")  # fmt: skip
