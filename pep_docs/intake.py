@@ -106,11 +106,16 @@ def unpack(settings: Settings, zip_id: str, path: Path) -> str | None:
     the zip's own return says what was in it and links to them. The return's new status, or
     None when the file is not a zip of forms (the extractor reads it, or says why not).
 
+    Every file in the zip becomes a return, a form or not (a covering letter, a scan, a zip in
+    the zip): kept with its reason, as the same file uploaded on its own would be, so the
+    officer finds each one in the list and can download it alone, and one rule holds for a file
+    however it came. A zip that is damaged, hostile (`SafeZip`'s limits) or over the upload
+    limits is refused whole rather than read in part, so nobody has to work out which of its
+    forms were read: it is failed with the reason (which names the file or the limit) and kept
+    as it came, so nothing in it is lost. The copies of files a Mac adds to a zip
+    (`made_by_a_mac`) and folders are not files a person made, and are left out without a word.
+
     Idempotent: a second run finds each file's return by its bytes and its link by its place.
-    A zip that is damaged, hostile (`SafeZip`'s limits) or over the upload limits makes no
-    return at all: it is failed with its reason and kept, so nothing in it is lost and nothing
-    is half-read. The copies of files a Mac adds to a zip (`made_by_a_mac`) and folders are
-    not files a person made, and are left out without a word.
     """
     url = settings.database_url
     with session_scope(url) as s:

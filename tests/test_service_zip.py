@@ -286,3 +286,25 @@ def test_a_zip_of_more_entries_than_a_zip_may_have_is_refused_by_the_sandboxed_r
     rows = returns(app)
     assert (rows["term.zip"].status, rows["term.zip"].error) == ("failed", (
         f"term.zip: the file holds 1501 parts, more than the 1000 allowed ({AGAIN})"))  # fmt: skip
+
+
+def test_a_zip_bigger_than_one_form_may_be_is_unpacked_and_each_file_judged_alone(
+    tmp_path, forms, monkeypatch
+):
+    monkeypatch.setenv("PEP_DOCS_MAX_FILE_BYTES", str(1024 * 1024))
+    app = service(tmp_path)
+    try:
+        client = signed_in(app)
+        photo = random.Random(3).randbytes(1536 * 1024)  # does not compress
+        data = zipped({"Finley Ndlovu.docx": forms["Finley Ndlovu.docx"], "photo.jpg": photo})
+        assert len(data) > 1024 * 1024
+        upload(client, [("term.zip", data)])
+        rows = returns(app)
+        assert {n: (r.status, r.kind) for n, r in rows.items()} == {
+            "term.zip": ("done", "zip"),
+            "term.zip › Finley Ndlovu.docx": ("done", "docx"),
+            "term.zip › photo.jpg": ("failed", "other"),
+        }
+        assert rows["term.zip › photo.jpg"].size == len(photo)
+    finally:
+        jobs.forget_dispatchers()
