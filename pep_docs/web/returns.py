@@ -28,7 +28,6 @@ from werkzeug.datastructures import FileStorage
 
 from pep_docs import files, intake
 from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Return, ZipMember, audit
-from pep_docs.intake import Received
 from pep_docs.schema import load_model
 from pep_docs.web.auth import require_same_authority
 
@@ -37,7 +36,7 @@ bp = Blueprint("returns", __name__)
 KINDS = {"docx": "Word (.docx)", "pdf": "PDF", "zip": "Zip of forms"}
 
 
-def receive(uploads: list[FileStorage]) -> list[Received]:
+def receive(uploads: list[FileStorage]) -> list[intake.Received]:
     """Store each uploaded file and queue it to be read; the same file twice is one return."""
     settings = current_app.config["PEP_DOCS"]
     received = []
