@@ -18,7 +18,13 @@ from pep_docs import files
 from pep_docs.db import DONE, FAILED, QUEUED, Return, ZipMember, audit, session_scope
 from pep_docs.errors import FormReadError
 from pep_docs.extractors import sniff
-from pep_docs.extractors.safety import Limits, SafeZip, made_by_a_mac, zipped_forms
+from pep_docs.extractors.safety import (
+    RESEND_FORMS,
+    Limits,
+    SafeZip,
+    made_by_a_mac,
+    zipped_forms,
+)
 from pep_docs.jobs import QueueUnavailable, dispatcher_for
 from pep_docs.settings import Settings
 
@@ -147,6 +153,8 @@ def unpack(settings: Settings, zip_id: str, path: Path) -> str | None:
         # Read before anything is stored: a damaged entry fails the zip and makes no return.
         members = [(position, name, package.read(name)) for position, name in entries]
     except FormReadError as exc:  # its UnsafeInputError too
+        if exc.hint == RESEND_FORMS:  # SafeZip refused a zip it saw was a zip of forms
+            _set(url, zip_id, kind="zip")
         _finish(url, zip_id, FAILED, str(exc))
         return FAILED
     made: list[tuple[Received, bool]] = []

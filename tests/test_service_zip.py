@@ -258,6 +258,7 @@ def test_a_zip_bomb_in_a_zip_of_forms_is_refused_whole_and_the_zip_kept(app, for
     upload(client, [("term-forms.zip", data)])
     rows = returns(app)
     assert list(rows) == ["term-forms.zip"]
+    assert rows["term-forms.zip"].kind == "zip"
     assert (rows["term-forms.zip"].status, rows["term-forms.zip"].error) == ("failed", (
         f"term-forms.zip: the part 'Oak Primary/scan.pdf' would inflate to 20971520 bytes (ratio "
         f"{info.file_size / info.compress_size:.0f}:1): refused as a possible zip bomb ({AGAIN})"))  # fmt: skip
@@ -274,6 +275,7 @@ def test_a_damaged_zip_keeps_the_refusal_it_had(app, forms):
     assert (rows["term.zip"].status, rows["term.zip"].error) == ("failed", (
         "term.zip: the file is damaged or not a Word document (its zip structure is broken) "
         "(open it in Word and save it again as .docx)"))  # fmt: skip
+    assert rows["term.zip"].kind == "docx"  # what it is cannot be told from a broken zip
 
 
 def test_a_zip_of_more_entries_than_a_zip_may_have_is_refused_by_the_sandboxed_reader(app, forms):
