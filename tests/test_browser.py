@@ -207,4 +207,9 @@ def test_an_officer_uploads_a_zip_of_forms_and_sees_each_read_as_its_own_return(
     page.get_by_role("heading", name="Leah Kowalski").wait_for()
     page.get_by_role("link", name="term-forms.zip").wait_for()
     shoot(page, "zip-member", tmp_path)
+    page.get_by_role("link", name="Back to returns").click()
+    zip_link = page.get_by_role("link", name="term-forms.zip", exact=True)
+    zip_row = page.locator("tbody tr").filter(has=zip_link)
+    assert zip_row.locator(".tag").inner_text() == "Unpacked"
+    shoot(page, "returns-with-zip", tmp_path)
     context.close()
