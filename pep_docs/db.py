@@ -71,6 +71,23 @@ class Return(Base):
     rating: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
+class ZipMember(Base):
+    """A file found in an uploaded zip of forms, and the return it became.
+
+    A table of its own, not a column of `returns`: `create_all` makes new tables in an existing
+    database but never adds columns to one. A file already uploaded (the same bytes) is linked
+    to its earlier return, so one return may be in several zips."""
+
+    __tablename__ = "zip_members"
+
+    zip_id: Mapped[str] = mapped_column(ForeignKey("returns.id"), primary_key=True)
+    # The entry's place in the zip's directory: the same zip always unpacks to the same places.
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[str] = mapped_column(ForeignKey("returns.id"), index=True)
+    # The entry's name in the zip, cleaned for display (folders inside the zip dropped).
+    name: Mapped[str] = mapped_column(String(255))
+
+
 class Pack(Base):
     """A term pack: a cohort file in, a zip of forms out, made in chunks."""
 

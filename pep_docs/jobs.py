@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -71,7 +72,13 @@ def read_return(return_id: str) -> str:
             return row.status  # already done by an earlier run of the same job
         row.status, row.attempts = RUNNING, row.attempts + 1
         path = str(files.path_of(settings, "uploads", row.stored_name))
-        where = row.original_name
+        where, kind = row.original_name, row.kind
+    if kind in ("docx", "zip"):  # a zip: a Word document, or a zip of forms to unpack
+        from pep_docs.intake import unpack
+
+        unpacked = unpack(settings, return_id, Path(path))
+        if unpacked is not None:
+            return unpacked
     try:
         extraction = _read_untrusted(path, where)
     except FormReadError as exc:

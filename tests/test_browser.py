@@ -170,3 +170,46 @@ def test_an_officer_uploads_returns_sees_the_rating_and_downloads_a_pack(server,
     report.get_by_role("heading", name="Ratings by school or setting").wait_for()
     shoot(page, "report", tmp_path)
     context.close()
+
+
+def test_an_officer_uploads_a_zip_of_forms_and_sees_each_read_as_its_own_return(
+    server, browser, tmp_path
+):
+    from tests.school_fill import school_form
+
+    finley, leah = load(PEPS / "cb-weak-late-return.json"), load(PEPS / "cb-school-age-ehcp.json")
+    term = tmp_path / "term-forms.zip"
+    with zipfile.ZipFile(term, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Oak Primary/Finley Ndlovu.docx", school_form(finley)[0])
+        z.writestr("Oak Primary/Leah Kowalski.pdf", render(prepare(data=leah), "pdf"))
+        z.writestr("__MACOSX/Oak Primary/._Finley Ndlovu.docx", b"\0\5\26\7")
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(server + "/returns")
+    page.get_by_label("E-mail address").fill("officer@cb.example.invalid")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Upload returned forms").set_input_files(str(term))
+    page.get_by_role("button", name="Upload and read").click()
+    page.get_by_text("1 file received").wait_for()
+    page.get_by_role("link", name="term-forms.zip", exact=True).click()
+    page.get_by_role("heading", name="Zip of returned forms").wait_for()
+    # The page reloads itself until the zip and each form in it have been read.
+    expect(page.locator("tbody .tag--green")).to_have_count(2, timeout=120_000)
+    assert page.locator("dl .tag").inner_text() == "Unpacked"
+    page.get_by_text("a zip of 2 forms: each is read as its own return (listed below)").wait_for()
+    rows = [r.inner_text().split("\t")[:2] for r in page.locator("tbody tr").all()]
+    assert rows == [["Finley Ndlovu.docx", "Finley Ndlovu"], ["Leah Kowalski.pdf", "Leah Kowalski"]]
+    shoot(page, "zip", tmp_path)
+
+    page.get_by_role("link", name="Leah Kowalski.pdf").click()
+    page.get_by_role("heading", name="Leah Kowalski").wait_for()
+    page.get_by_role("link", name="term-forms.zip").wait_for()
+    shoot(page, "zip-member", tmp_path)
+    page.get_by_role("link", name="Back to returns").click()
+    zip_link = page.get_by_role("link", name="term-forms.zip", exact=True)
+    zip_row = page.locator("tbody tr").filter(has=zip_link)
+    assert zip_row.locator(".tag").inner_text() == "Unpacked"
+    shoot(page, "returns-with-zip", tmp_path)
+    context.close()

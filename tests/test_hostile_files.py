@@ -452,6 +452,21 @@ class Case:
         return self.reason is None
 
 
+def forms_zip_bomb(folder: Path) -> Path:
+    """A zip of forms with a 20 MB file of zeros beside them."""
+    parts = {"Oak Primary/BF00001.docx": FORMS["docx"], "Oak Primary/scan.pdf": b"\0" * (20 * 1024 * 1024)}  # fmt: skip
+    return write(folder, "returns-bomb.zip", rezip(parts))
+
+
+def forms_zip_bomb_reason(path: Path) -> str:
+    info = zipfile.ZipFile(path).getinfo("Oak Primary/scan.pdf")
+    return (
+        f"{path}: the part 'Oak Primary/scan.pdf' would inflate to 20971520 bytes (ratio "
+        f"{info.file_size / info.compress_size:.0f}:1): refused as a possible zip bomb (ask the "
+        "school to send the forms again, each on its own or in a new zip)"
+    )
+
+
 def ratio_reason(path: Path) -> str:
     info = zipfile.ZipFile(path).getinfo("word/media/image9.bin")
     return (
@@ -469,6 +484,10 @@ def part(name: str, reason: str) -> Callable[[Path], str]:
     return lambda path: f"{path}, part {name}: {reason}"
 
 
+UNZIP = (
+    "unzip it and read each form on its own (the web service, pep-docs serve, unpacks a zip "
+    "of forms uploaded to it and reads each form as a return of its own)"
+)
 DOCTYPE = f"the file contains an XML document type declaration, which Word never writes: refused ({RESEND})"  # fmt: skip
 NOT_A_FORM_PDF = "this PDF is not a pep-docs PEP form (send the PEP form that was sent to the school)"  # fmt: skip
 
@@ -492,7 +511,12 @@ CASES = [
          "this is an Apple Pages document, not the Word form (in Pages choose File > Export To > Word, and send the .docx)"),
     Case("zip-of-returns", lambda f: write(f, "returns.zip", rezip(
         {"Oak Primary/BF00001.docx": FORMS["docx"], "Oak Primary/BF00002.pdf": FORMS["pdf"]})),
-         "this is a zip file holding 2 forms, not a form itself (unzip it and upload the forms in it)"),
+         f"this is a zip file holding 2 forms, not a form itself ({UNZIP})"),
+    Case("zip-of-returns-from-a-mac", lambda f: write(f, "returns.zip", rezip(
+        {"Oak Primary/BF00001.docx": FORMS["docx"], "__MACOSX/Oak Primary/._BF00001.docx": b"\0\5\26\7",
+         "Oak Primary/._BF00001.docx": b"\0\5\26\7", "Oak Primary/.DS_Store": b"\0\0\0\1Bud1"})),
+         f"this is a zip file holding 1 form, not a form itself ({UNZIP})"),
+    Case("zip-of-returns-with-a-bomb", forms_zip_bomb, forms_zip_bomb_reason),
     Case("docm-renamed-docx", docm,
          f"this is a macro-enabled Word document (.docm), not a .docx: refused, and its macros were not run ({RESEND})"),
     # Word: the XML inside

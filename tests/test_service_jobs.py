@@ -29,6 +29,7 @@ from tests.service import (
     upload,
     wait_for,
 )
+from tests.test_service_zip import MAC, zipped
 
 FIXTURE = PEPS / "cb-school-age-hard-name.json"
 
@@ -129,6 +130,26 @@ def test_returns_uploaded_through_the_api_are_read_and_checked(service, forms):
         assert got["check"]["rating"] == rating()
     again = upload(service.base, service.token, [("again.pdf", forms["pdf"])])
     assert (again[0]["id"], again[0]["duplicate"]) == (items[1]["id"], True)
+
+
+@pytest.mark.parametrize("service", ["rq"], indirect=True)
+def test_a_zip_of_forms_is_unpacked_by_a_worker_and_each_form_read(service, forms):
+    data = zipped({"Oak Primary/": b"", "Oak Primary/pep.docx": forms["docx"],
+                   "Oak Primary/pep.pdf": forms["pdf"], **MAC})  # fmt: skip
+    (item,) = upload(service.base, service.token, [("term-forms.zip", data)])
+    got = service.until(f"/api/v1/returns/{item['id']}", ("done", "failed"))
+    message = "a zip of 2 forms: each is read as its own return (listed below)"
+    assert (got["status"], got["error"], got["from_zips"]) == ("done", message, []), service.logs()
+    assert got["file"]["type"] == "zip"
+    assert [m["name"] for m in got["zip_members"]] == ["pep.docx", "pep.pdf"]
+    for m in got["zip_members"]:
+        member = service.until(f"/api/v1/returns/{m['id']}", ("done", "failed"))
+        assert (member["status"], member["error"]) == ("done", None), service.logs()
+        assert member["file"]["name"] == f"term-forms.zip › {m['name']}"
+        assert member["extraction"]["data"] == load(FIXTURE)
+        assert member["from_zips"] == [{"id": item["id"], "url": item["url"], "name": m["name"]}]
+    (again,) = upload(service.base, service.token, [("term-forms (1).zip", data)])
+    assert (again["id"], again["duplicate"]) == (item["id"], True)
 
 
 def test_redis_restarted_between_enqueue_and_work_loses_nothing(tmp_path, forms):

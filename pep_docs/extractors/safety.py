@@ -18,7 +18,7 @@ import os
 import re
 import struct
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -68,6 +68,8 @@ LIMITS = Limits()
 # What to do, said the same way by every refusal.
 RESEND = "open it in Word, save it as a Word document (.docx) and send it again"
 UNLOCK = "ask the school to send an unlocked copy"
+# The same for a zip of forms (a school sending a term's forms at once).
+RESEND_FORMS = "ask the school to send the forms again, each on its own or in a new zip"
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -101,18 +103,21 @@ class SafeZip:
                 where=where,
                 hint="open it in Word and save it again as .docx",
             ) from exc
+        self.names = {info.filename for info in infos}
+        # What a refusal asks for depends on what the zip is: a Word document, or a zip of forms.
+        self.resend = resend = RESEND_FORMS if zipped_forms(self.names) else RESEND
         if len(infos) > limits.max_entries:
             raise UnsafeInputError(
                 f"the file holds {len(infos)} parts, more than the {limits.max_entries} allowed",
                 where=where,
-                hint=RESEND,
+                hint=resend,
             )
         declared = 0
         for info in infos:
             name = info.filename
             if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/"):
                 raise UnsafeInputError(
-                    f"the file has a part with an unsafe name: {name!r}", where=where, hint=RESEND
+                    f"the file has a part with an unsafe name: {name!r}", where=where, hint=resend
                 )
             if info.flag_bits & 0x1:
                 raise UnsafeInputError("the file is encrypted", where=where, hint=UNLOCK)
@@ -123,15 +128,15 @@ class SafeZip:
                     f"the part {name!r} would inflate to {info.file_size} bytes "
                     f"(ratio {ratio:.0f}:1): refused as a possible zip bomb",
                     where=where,
-                    hint=RESEND,
+                    hint=resend,
                 )
         if declared > limits.max_total_bytes:
             raise UnsafeInputError(
                 f"the file would inflate to {declared} bytes in all: refused as a possible zip bomb",
                 where=where,
-                hint=RESEND,
+                hint=resend,
             )
-        self.names = {info.filename for info in infos}
+        self.infos = infos
 
     def read(self, name: str) -> bytes:
         """One part, inflating at most the part limit whatever the header claims."""
@@ -144,14 +149,16 @@ class SafeZip:
             raise UnsafeInputError(
                 f"the part {name!r} is damaged ({exc})",
                 where=self.where,
-                hint="open it in Word and save it again as .docx",
+                hint="open it in Word and save it again as .docx"
+                if self.resend == RESEND
+                else self.resend,
             ) from exc
         if len(data) > self.limits.max_part_bytes:
             raise UnsafeInputError(
                 f"the part {name!r} inflates to more than {self.limits.max_part_bytes} bytes: "
                 "refused as a possible zip bomb",
                 where=self.where,
-                hint=RESEND,
+                hint=self.resend,
             )
         return data
 
@@ -230,15 +237,34 @@ def not_a_word_document(package: SafeZip) -> FormReadError | None:
             where=package.where,
             hint="in Pages choose File > Export To > Word, and send the .docx",
         )
-    forms = [n for n in package.names if n.lower().endswith((".docx", ".pdf"))]
-    if forms and "[Content_Types].xml" not in package.names:
+    forms = zipped_forms(package.names)
+    if forms:
         many = "form" if len(forms) == 1 else "forms"
         return FormReadError(
             f"this is a zip file holding {len(forms)} {many}, not a form itself",
             where=package.where,
-            hint="unzip it and upload the forms in it",
+            hint="unzip it and read each form on its own (the web service, pep-docs serve, "
+            "unpacks a zip of forms uploaded to it and reads each form as a return of its own)",
         )
     return None
+
+
+def zipped_forms(names: Iterable[str]) -> list[str]:
+    """The forms (.docx, .pdf) in a zip of forms, by name; empty when the zip is not one (a Word
+    document has content types, a zip of forms has none). The copies a Mac adds are not forms."""
+    if "[Content_Types].xml" in names:
+        return []
+    return sorted(
+        n for n in names if n.lower().endswith((".docx", ".pdf")) and not made_by_a_mac(n)
+    )
+
+
+def made_by_a_mac(name: str) -> bool:
+    """Whether a zip entry is one the Mac's Archive Utility adds beside each file: its resource
+    fork (`__MACOSX/` folder, `._name`) or Finder's folder settings (`.DS_Store`); never a file
+    a person made."""
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    return name.startswith("__MACOSX/") or base.startswith("._") or base == ".DS_Store"
 
 
 def ole_refusal(data: bytes, where: str) -> FormReadError:

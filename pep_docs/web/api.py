@@ -16,7 +16,7 @@ from pep_docs.db import DONE, Pack, Return, audit
 from pep_docs.errors import PepDocsError
 from pep_docs.web.auth import user_from_token
 from pep_docs.web.packs import get_pack, start_pack
-from pep_docs.web.returns import get_return, receive, too_many
+from pep_docs.web.returns import get_return, receive, too_many, zip_links
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -47,6 +47,7 @@ def token_required(view: Any) -> Any:
 
 def return_view(record: Return) -> dict[str, Any]:
     done = record.status == DONE
+    members, zips = zip_links(g.db, record.id)
     return {
         "id": record.id,
         "url": url_for("api.get_return_", return_id=record.id, _external=True),
@@ -60,7 +61,16 @@ def return_view(record: Return) -> dict[str, Any]:
         },  # fmt: skip
         "extraction": record.extraction if done else None,
         "check": record.check if done else None,
+        # A zip of forms: the returns made from its files; a file from a zip: the zips.
+        "zip_members": [_linked(r, link.name) for link, r in members],
+        "from_zips": [_linked(z, link.name) for link, z in zips],
     }
+
+
+def _linked(record: Return, name: str) -> dict[str, Any]:
+    """Another return as a link: a file in a zip by its name in that zip."""
+    return {"id": record.id, "url": url_for("api.get_return_", return_id=record.id,
+                                            _external=True), "name": name}  # fmt: skip
 
 
 @bp.post("/returns")

@@ -6,7 +6,6 @@ import io
 import json
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,72 +26,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 from werkzeug.datastructures import FileStorage
 
-from pep_docs import files
-from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Return, audit
-from pep_docs.extractors import sniff
-from pep_docs.jobs import QueueUnavailable, dispatcher_for
+from pep_docs import files, intake
+from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Return, ZipMember, audit
 from pep_docs.schema import load_model
 from pep_docs.web.auth import require_same_authority
 
 bp = Blueprint("returns", __name__)
 
-KINDS = {"docx": "Word (.docx)", "pdf": "PDF"}
-# Read by the extractor, which says exactly what an OLE file is (an old .doc, or a
-# password-protected .docx); anything else is kept unread with this reason.
-READ_KINDS = (*KINDS, "ole")
-NOT_A_FORM = ("this is not a Word (.docx) or PDF file, so it is kept but not read: ask the "
-              "school for the PEP form")  # fmt: skip
+KINDS = {"docx": "Word (.docx)", "pdf": "PDF", "zip": "Zip of forms"}
 
 
-@dataclass
-class Received:
-    record: Return
-    duplicate: bool
-    note: str | None = None
-
-
-def receive(uploads: list[FileStorage]) -> list[Received]:
+def receive(uploads: list[FileStorage]) -> list[intake.Received]:
     """Store each uploaded file and queue it to be read; the same file twice is one return."""
     settings = current_app.config["PEP_DOCS"]
     received = []
     for upload in uploads:
-        data = upload.read()
-        digest = files.sha256(data)
-        existing = g.db.scalar(
-            select(Return).where(
-                Return.authority == current_user.authority, Return.sha256 == digest
-            )  # fmt: skip
-        )
-        if existing is not None:
-            received.append(Received(existing, duplicate=True))
-            continue
-        kind = sniff(data[:2048]) if data else "unknown"
-        record = Return(
-            authority=current_user.authority,
-            uploaded_by=current_user.id,
-            original_name=files.display_name(upload.filename),
-            stored_name=files.store(settings, "uploads", data),
-            sha256=digest,
-            size=len(data),
-            kind=kind if kind in READ_KINDS else "other",
-        )
-        if kind not in READ_KINDS:
-            # Kept for a person to look at, with its reason; never parsed.
-            record.status, record.error = FAILED, NOT_A_FORM
-        g.db.add(record)
-        g.db.flush()
-        audit(g.db, "return.upload", user_id=current_user.id, object_type="return",
-              object_id=record.id, detail=f"{record.size} bytes", remote=request.remote_addr)  # fmt: skip
-        g.db.commit()
-        item = Received(record, duplicate=False)
-        if record.status == QUEUED:
-            try:
-                dispatcher_for(settings).submit("read_return", record.id)
-            except QueueUnavailable:
-                item.note = ("the queue is not reachable just now; the file is kept and will "
-                             "be read when it is back")  # fmt: skip
-                record.error = item.note
-                g.db.commit()
+        item = intake.keep(g.db, settings, upload.read(), upload.filename,
+                           authority=current_user.authority, user_id=current_user.id,
+                           remote=request.remote_addr)  # fmt: skip
+        intake.queue(g.db, settings, item)
         received.append(item)
     return received
 
@@ -174,8 +126,28 @@ def show(return_id: str) -> Any:
           object_id=record.id, remote=request.remote_addr)  # fmt: skip
     g.db.commit()
     sections = _sections(record.extraction["data"]) if record.extraction else []
+    members, zips = zip_links(g.db, record.id)
+    busy = record.status not in (DONE, FAILED) or any(
+        m.status in (QUEUED, RUNNING) for _, m in members
+    )
     return render_template("return.html", r=record, sections=sections, kinds=KINDS,
-                           refresh=record.status not in (DONE, FAILED))  # fmt: skip
+                           members=members, zips=zips, refresh=busy)  # fmt: skip
+
+
+def zip_links(db: Any, return_id: str) -> tuple[list[Any], list[Any]]:
+    """The returns made from a zip's files, `(link, return)` in the zip's order; and the zips a
+    return's file was found in, `(link, zip)` (the same form may be in two zips)."""
+
+    def linked(on: Any, where: Any) -> list[Any]:
+        query = (select(ZipMember, Return).join(Return, Return.id == on).where(where)
+                 .options(defer(Return.extraction), defer(Return.check))
+                 .order_by(ZipMember.zip_id, ZipMember.position))  # fmt: skip
+        return list(db.execute(query).all())
+
+    return (
+        linked(ZipMember.return_id, ZipMember.zip_id == return_id),
+        linked(ZipMember.zip_id, ZipMember.return_id == return_id),
+    )
 
 
 @bp.get("/returns/<return_id>/status.json")
@@ -205,7 +177,7 @@ def download_original(return_id: str) -> Any:
           object_id=record.id, detail="original", remote=request.remote_addr)  # fmt: skip
     g.db.commit()
     path = files.path_of(current_app.config["PEP_DOCS"], "uploads", record.stored_name)
-    suffix = {"docx": ".docx", "pdf": ".pdf"}.get(record.kind, ".bin")
+    suffix = {"docx": ".docx", "pdf": ".pdf", "zip": ".zip"}.get(record.kind, ".bin")
     # Always a download with a neutral type: an uploaded file is never shown inline here.
     return send_file(path, mimetype="application/octet-stream", as_attachment=True,
                      download_name=f"return-{record.id}{suffix}")  # fmt: skip
