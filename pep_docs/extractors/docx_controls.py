@@ -19,16 +19,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from pep_docs.extractors.docx_text import (
-    BR,
-    CR,
-    HYPHEN,
-    PICTURES,
-    TAB,
-    TABS,
-    by_tag,
-    small_text_of,
-)
+from pep_docs.extractors.docx_text import PICTURES, TEXT, by_tag, piece, small_text_of
 from pep_docs.extractors.result import Assembler, Reading, Unmapped
 from pep_docs.extractors.safety import SafeZip
 from pep_docs.forms import IDENTITY_NS
@@ -126,9 +117,6 @@ def _text(content: etree._Element) -> str:
 
 _P = f"{{{W}}}p"
 _T = f"{{{W}}}t"
-# Text of a paragraph other than `w:t`, as `docx_text.text_of` reads it (a tab: see TABS).
-_PIECES = {HYPHEN: "-", BR: "\n", CR: "\n"}
-_TEXT = (_T, HYPHEN, BR, CR, TAB)
 _W_SDT = f"{{{W}}}sdt"
 _W_GROUP = f"{{{W}}}group"
 
@@ -166,7 +154,7 @@ class BodyScan:
     def answers(self) -> Iterator[Control]:
         inside: set[etree._Element] = set()  # every piece of text in a control not a group
         outside = self.outside
-        for el in self.body.iter(_W_SDT, *_TEXT, *PICTURES):
+        for el in self.body.iter(_W_SDT, *TEXT, *PICTURES):
             tag = el.tag
             if tag == _W_SDT:
                 props, contents = [], []
@@ -177,7 +165,7 @@ class BodyScan:
                         contents.append(child)
                 grouped = [_W_GROUP in pr for pr in props]
                 if not any(grouped):  # a group control's text is the form's; any other's an answer
-                    inside.update(el.iter(*_TEXT))
+                    inside.update(el.iter(*TEXT))
                 if not all(grouped) and all(next(c.iter(_W_SDT), None) is None for c in contents):
                     yield Control(el, props[0], contents[0] if contents else None)
             elif tag in PICTURES:
@@ -187,10 +175,8 @@ class BodyScan:
                 if p is None or p.tag != _P:
                     p = next(el.iterancestors(_P), None)
                 if p is not None:
-                    piece = (el.text or "") if tag == _T else _PIECES.get(tag)
-                    if piece is None:  # a tab: typed, unless it is a paragraph's tab stop
-                        piece = "" if el.getparent().tag == TABS else "\t"
-                    outside.setdefault(p, []).append(piece)
+                    text = (el.text or "") if tag == _T else (piece(el) or "")
+                    outside.setdefault(p, []).append(text)
 
     def texts(self) -> dict[etree._Element, str]:
         """Each paragraph's text outside the controls (for `text_of(el, texts)`), once

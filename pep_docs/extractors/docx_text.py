@@ -21,6 +21,9 @@ P, T, BR, CR, TAB = (f"{{{W}}}{t}" for t in ("p", "t", "br", "cr", "tab"))
 # Ctrl+Shift+hyphen in Word: a hyphen that is an element, not text. A `w:tab` inside `w:tabs` is
 # a paragraph's tab stop, not a tab typed.
 HYPHEN, TABS = f"{{{W}}}noBreakHyphen", f"{{{W}}}tabs"
+# The elements a paragraph's text is made of, and what each but `w:t` reads as (`piece`).
+TEXT = (T, BR, CR, TAB, HYPHEN)
+_PIECES = {BR: "\n", CR: "\n", TAB: "\t", HYPHEN: "-"}
 TBL, TR, TC, SDT, SDT_CONTENT = (f"{{{W}}}{t}" for t in ("tbl", "tr", "tc", "sdt", "sdtContent"))
 DOCUMENT, BODY = f"{{{W}}}document", f"{{{W}}}body"
 PPR, PSTYLE, VAL = f"{{{W}}}pPr", f"{{{W}}}pStyle", f"{{{W}}}val"
@@ -61,12 +64,21 @@ def without_run_formatting(data: bytes) -> bytes:
     return _PLAIN_FORMATTING.sub(b"", data)
 
 
+def piece(node: etree._Element) -> str | None:
+    """What an element of typed text other than `w:t` reads as (`TEXT`); None for any other
+    element. A `w:tab` in `w:tabs` is a paragraph's tab stop, no tab typed: ""."""
+    text = _PIECES.get(node.tag)
+    if text == "\t" and node.getparent().tag == TABS:
+        return ""
+    return text
+
+
 def paragraph_texts(root: etree._Element) -> dict[etree._Element, str]:
     """Every paragraph's text, in one pass over the document (for `text_of(el, texts)`)."""
     texts: dict[etree._Element, str] = {}
     current = None
     out: list[str] = []
-    for node in root.iter(T, BR, CR, TAB, P, HYPHEN):
+    for node in root.iter(*TEXT, P):
         tag = node.tag
         if tag == T:
             out.append(node.text or "")
@@ -74,13 +86,8 @@ def paragraph_texts(root: etree._Element) -> dict[etree._Element, str]:
             if current is not None:
                 texts[current] = "".join(out)
             current, out = node, []
-        elif tag == TAB:
-            if node.getparent().tag != TABS:
-                out.append("\t")
-        elif tag == HYPHEN:
-            out.append("-")
         else:
-            out.append("\n")
+            out.append(piece(node) or "")
     if current is not None:
         texts[current] = "".join(out)
     return texts
@@ -105,7 +112,7 @@ def text_of(el: etree._Element, texts: dict[etree._Element, str] | None = None) 
     if texts is not None:
         # A paragraph's own text, then that of any paragraph inside it (in a text box).
         return "\n".join([texts.get(p, "") for p in el.iter(P)]).strip("\n")
-    return _joined(el.iter(T, BR, CR, TAB, P, HYPHEN))
+    return _joined(el.iter(*TEXT, P))
 
 
 def small_text_of(el: etree._Element) -> str:
@@ -125,13 +132,10 @@ def _joined(nodes: Iterator[etree._Element]) -> str:
         elif tag == P:
             if out:
                 out.append("\n")
-        elif tag == TAB:
-            if node.getparent().tag != TABS:
-                out.append("\t")
-        elif tag == BR or tag == CR:
-            out.append("\n")
-        elif tag == HYPHEN:
-            out.append("-")
+        else:
+            text = piece(node)
+            if text:
+                out.append(text)
     return "".join(out).strip("\n")
 
 
