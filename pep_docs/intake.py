@@ -22,7 +22,7 @@ from pep_docs.extractors.safety import (
     RESEND_FORMS,
     Limits,
     SafeZip,
-    made_by_a_mac,
+    made_by_the_system,
     zipped_forms,
 )
 from pep_docs.jobs import QueueUnavailable, dispatcher_for
@@ -118,8 +118,9 @@ def unpack(settings: Settings, zip_id: str, path: Path) -> str | None:
     however it came. A zip that is damaged, hostile (`SafeZip`'s limits) or over the upload
     limits is refused whole rather than read in part, so nobody has to work out which of its
     forms were read: it is failed with the reason (which names the file or the limit) and kept
-    as it came, so nothing in it is lost. The copies of files a Mac adds to a zip
-    (`made_by_a_mac`) and folders are not files a person made, and are left out without a word.
+    as it came, so nothing in it is lost. The files a computer adds to a zip
+    (`made_by_the_system`: a Mac's copies, Windows' thumbnails, Word's lock files) and
+    folders are not files a person made, and are left out without a word.
 
     Idempotent: a second run finds each file's return by its bytes and its link by its place.
     """
@@ -148,7 +149,7 @@ def unpack(settings: Settings, zip_id: str, path: Path) -> str | None:
                 hint="unzip it and upload the forms in it",
             )
         entries = [(position, info.filename) for position, info in enumerate(package.infos)
-                   if not info.is_dir() and not made_by_a_mac(info.filename)]  # fmt: skip
+                   if not info.is_dir() and not made_by_the_system(info.filename)]  # fmt: skip
         _within_upload_limits(settings, package, len(entries), where)
         # Read before anything is stored: a damaged entry fails the zip and makes no return.
         members = [(position, name, package.read(name)) for position, name in entries]
@@ -188,7 +189,7 @@ def _within_upload_limits(settings: Settings, package: SafeZip, count: int, wher
             hint=f"split it into zips of up to {limit} files and upload each",
         )
     # Declared sizes: a part never inflates past its declared size (zipfile stops there).
-    total = sum(i.file_size for i in package.infos if not made_by_a_mac(i.filename))
+    total = sum(i.file_size for i in package.infos if not made_by_the_system(i.filename))
     if total > settings.MAX_UPLOAD_MB * _MB:
         raise FormReadError(
             f"the files in this zip come to {total / _MB:.0f} MB unzipped, more than the "

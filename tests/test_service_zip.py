@@ -35,6 +35,10 @@ AGAIN = "ask the school to send the forms again, each on its own or in a new zip
 MAC = {"__MACOSX/": b"", "__MACOSX/Oak Primary/": b"",
        "__MACOSX/Oak Primary/._Finley Ndlovu.docx": b"\0\5\26\7\0\2\0\0Mac OS X",
        "Oak Primary/.DS_Store": b"\0\0\0\1Bud1"}  # fmt: skip
+# What Windows and Word leave in a folder a school zips (Word's lock file while the form is open).
+WINDOWS = {"Oak Primary/Thumbs.db": b"\xd0\xcf\x11\xe0",
+           "Oak Primary/desktop.ini": b"[.ShellClassInfo]",
+           "Oak Primary/~$nley Ndlovu.docx": b"\x0bA Teacher" + b"\0" * 40}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -172,11 +176,11 @@ def test_the_forms_of_a_zip_uploaded_before_are_linked_not_read_twice(app, forms
         f"/returns/{rows['Leah.pdf'].id}").text  # fmt: skip
 
 
-def test_a_text_file_is_kept_unread_and_what_a_mac_adds_is_left_out(app, forms):
+def test_a_text_file_is_kept_unread_and_what_a_computer_adds_is_left_out(app, forms):
     client = signed_in(app)
     note = b"Finley's form is attached. Leah's follows next week.\n"
     data = zipped({"Oak Primary/Finley Ndlovu.docx": forms["Finley Ndlovu.docx"],
-                   "Oak Primary/covering note.txt": note, **MAC})  # fmt: skip
+                   "Oak Primary/covering note.txt": note, **MAC, **WINDOWS})  # fmt: skip
     upload(client, [("term.zip", data)])
     rows = returns(app)
     assert sorted(rows) == ["term.zip", "term.zip › Finley Ndlovu.docx",

@@ -255,16 +255,27 @@ def zipped_forms(names: Iterable[str]) -> list[str]:
     if "[Content_Types].xml" in names:
         return []
     return sorted(
-        n for n in names if n.lower().endswith((".docx", ".pdf")) and not made_by_a_mac(n)
+        n for n in names if n.lower().endswith((".docx", ".pdf")) and not made_by_the_system(n)
     )
 
 
-def made_by_a_mac(name: str) -> bool:
-    """Whether a zip entry is one the Mac's Archive Utility adds beside each file: its resource
-    fork (`__MACOSX/` folder, `._name`) or Finder's folder settings (`.DS_Store`); never a file
-    a person made."""
+# Files Windows' Explorer keeps in a folder (thumbnails, folder settings), zipped with it.
+_WINDOWS_FOLDER_FILES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
+
+
+def made_by_the_system(name: str) -> bool:
+    """Whether a zip entry is one the computer added, never a file a person made: what the
+    Mac's Archive Utility adds beside each file (its resource fork: the `__MACOSX/` folder,
+    `._name`; Finder's `.DS_Store`), what Windows keeps in a folder (`Thumbs.db`,
+    `desktop.ini`), and the lock file Word keeps beside a document while it is open
+    (`~$name.docx`, zipped when a school zips the folder with the form still open)."""
     base = name.rstrip("/").rsplit("/", 1)[-1]
-    return name.startswith("__MACOSX/") or base.startswith("._") or base == ".DS_Store"
+    return (
+        name.startswith("__MACOSX/")
+        or base.startswith(("._", "~$"))
+        or base == ".DS_Store"
+        or base.lower() in _WINDOWS_FOLDER_FILES
+    )
 
 
 def ole_refusal(data: bytes, where: str) -> FormReadError:
