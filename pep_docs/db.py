@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -154,9 +154,29 @@ def engine_for(url: str) -> Engine:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             _private_file(engine.url.database)
-        Base.metadata.create_all(engine)
+        _create_tables(engine)
         _ENGINES[url] = engine
     return engine
+
+
+# Any number that no other program takes a PostgreSQL advisory lock with ("pepdocs" in ASCII).
+_CREATE_TABLES_LOCK = 0x70657064_6F6373
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create the tables that are missing, in one transaction.
+
+    On a new PostgreSQL database, `pep-docs serve` and its workers start at once, and two
+    `create_all`s that both find a table missing both create it, and one fails ('relation
+    "users" already exists', or a duplicate key in pg_type). A transaction-scoped advisory lock
+    makes them take turns, and the later one finds the tables made (SQLite's file lock does
+    this there).
+    """
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _CREATE_TABLES_LOCK})  # fmt: skip
+        Base.metadata.create_all(connection)
 
 
 def dispose_engines() -> None:
