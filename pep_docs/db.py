@@ -136,6 +136,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
+def _postgresql_text(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> Any:
+    # PostgreSQL's text cannot hold a NUL character (SQLite's can), and psycopg refuses the
+    # whole statement: a child's name with one in a returned PDF's field would fail its read,
+    # and one typed into the sign-in form would be a server error. Each is kept as U+FFFD, the
+    # sign for a character that could not be kept. (JSON columns are sent as JSON text, where
+    # a NUL is already written as the escape \u0000, so what was read is kept whole there.)
+    return statement, _without_nul(parameters)
+
+
 _ENGINES: dict[str, Engine] = {}
 
 
@@ -154,6 +173,8 @@ def engine_for(url: str) -> Engine:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             _private_file(engine.url.database)
+        elif engine.dialect.name == "postgresql":
+            event.listen(engine, "before_cursor_execute", _postgresql_text, retval=True)
         _create_tables(engine)
         _ENGINES[url] = engine
     return engine
