@@ -205,8 +205,9 @@ class PostgresServer:
                     "running as root, but there is no `postgres` user to run PostgreSQL as: "
                     "run scripts/install-system-packages.sh"
                 ) from None
-        # Short on purpose: a Unix socket's path is limited to about 100 bytes.
-        self.folder = Path(tempfile.mkdtemp(prefix="pep-docs-pg-"))
+        # In /tmp: the `postgres` user must reach it, and a Unix socket's path is limited to
+        # about 100 bytes.
+        self.folder = Path(tempfile.mkdtemp(prefix="pep-docs-pg-", dir="/tmp"))
         self.data = self.folder / "data"
         self.log = self.folder / "postgres.log"
         self.as_user: tuple[str, ...] = ()
