@@ -232,7 +232,21 @@ def audit(
     remote: str | None = None,
 ) -> None:
     session.add(AuditEvent(user_id=user_id, action=action, object_type=object_type,
-                           object_id=object_id, detail=detail, remote=remote))  # fmt: skip
+                           object_id=fit(AuditEvent.object_id, object_id), detail=detail,
+                           remote=fit(AuditEvent.remote, remote)))  # fmt: skip
+
+
+def fit(column: Any, text: str | None) -> str | None:
+    """`text` cut to the length of its String column.
+
+    SQLite keeps a longer text than a column's length, PostgreSQL refuses the whole row; where
+    text from outside (a term typed into an address, a name typed into a form) is kept for
+    display, a cut copy is better than no row.
+    """
+    limit = column.type.length
+    if text is None or limit is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 # A forked process (an RQ work-horse) must open its own connections, not reuse its parent's.

@@ -223,15 +223,15 @@ def test_processes_starting_at_once_on_a_new_postgresql_database_all_make_its_ta
     assert tables == ["audit", "pack_chunks", "packs", "returns", "users"]
 
 
-def with_nul_in_name(pdf: bytes) -> bytes:
-    """The fillable form with the child's first name as "An<NUL>na", as a PDF writer may keep it."""
+def with_first_name(pdf: bytes, name: str) -> bytes:
+    """The fillable form with the child's first name typed again as `name`."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject, TextStringObject
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     (field,) = [f.get_object() for f in writer._root_object["/AcroForm"]["/Fields"]
                 if f.get_object().get("/T") == "/child/first_name"]  # fmt: skip
-    field[NameObject("/V")] = TextStringObject("An\x00na")
+    field[NameObject("/V")] = TextStringObject(name)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -246,7 +246,8 @@ def test_a_nul_character_typed_or_read_from_a_form_is_no_server_error(app, forms
     assert sign_in(client, "officer\x00@cb.example.invalid", PASSWORD) == 401
     assert sign_in(client, CB, PASSWORD) == 302
     assert client.get("/report?term=2026%00-autumn").status_code == 200
-    post_files(client, [("Returned PEP.pdf", with_nul_in_name(forms["pdf"]))])
+    # A NUL kept in a field's value, as a PDF writer may keep it.
+    post_files(client, [("Returned PEP.pdf", with_first_name(forms["pdf"], "An\x00na"))])
 
     def read() -> Return | None:
         with session_scope(settings.database_url) as db:
@@ -264,3 +265,28 @@ def test_a_nul_character_typed_or_read_from_a_form_is_no_server_error(app, forms
                 "report%")).order_by(AuditEvent.id))]  # fmt: skip
     assert events == [("sign-in.failed", None, "unknown e-mail"), ("sign-in", None, None),
                       ("report.view", f"2026{kept}-autumn", "0 PEPs")]  # fmt: skip
+
+
+def test_a_name_or_a_term_longer_than_its_column_is_kept_cut_on_either_database(app, forms):
+    """SQLite keeps text longer than its column, PostgreSQL refuses the row: a 320-character
+    first name in a returned form is read (the list shows the name cut to 255 characters, the
+    extraction keeps it whole), and a long term typed into the report's address is audited."""
+    settings = app.config["PEP_DOCS"]
+    client = app.test_client()
+    assert sign_in(client, CB, PASSWORD) == 302
+    assert client.get("/report?term=" + "x" * 100).status_code == 200
+    post_files(client, [("Returned PEP.pdf", with_first_name(forms["pdf"], "Anna" * 80))])
+
+    def read() -> Return | None:
+        with session_scope(settings.database_url) as db:
+            row = db.scalars(select(Return)).one()
+            return row if row.status in ("done", "failed") else None
+
+    row = wait_for(read, 120, "the return to be read")
+    assert (row.status, row.error) == ("done", None)
+    assert row.extraction["data"]["child"]["first_name"] == "Anna" * 80
+    assert row.child_name == "Anna" * 63 + "An…"  # 255 characters
+    with session_scope(settings.database_url) as db:
+        [term] = db.scalars(select(AuditEvent.object_id).where(
+            AuditEvent.action == "report.view")).all()  # fmt: skip
+    assert term == "x" * 63 + "…"
