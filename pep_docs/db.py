@@ -17,6 +17,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, e
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from pep_docs.errors import PepDocsError
+
 # Status words shared by returns and packs, as the API shows them.
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -169,7 +171,13 @@ def engine_for(url: str) -> Engine:
     """One engine per database URL per process, tables created on first use."""
     engine = _ENGINES.get(url)
     if engine is None:
-        engine = create_engine(url, pool_pre_ping=True)
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:  # the URL names a driver that is not installed
+            hint = ("install pep-docs with its PostgreSQL driver: pip install 'pep-docs[postgres]'"
+                    if exc.name == "psycopg" else f"install the Python package {exc.name}")  # fmt: skip
+            raise PepDocsError(f"the database driver {exc.name!r} is not installed",
+                               where="PEP_DOCS_DATABASE_URL", hint=hint) from exc  # fmt: skip
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             _private_file(engine.url.database)

@@ -290,3 +290,17 @@ def test_a_name_or_a_term_longer_than_its_column_is_kept_cut_on_either_database(
         [term] = db.scalars(select(AuditEvent.object_id).where(
             AuditEvent.action == "report.view")).all()  # fmt: skip
     assert term == "x" * 63 + "…"
+
+
+def test_a_postgresql_url_without_its_driver_says_how_to_install_it(monkeypatch):
+    from pep_docs.errors import PepDocsError
+
+    monkeypatch.setitem(
+        sys.modules, "psycopg", None
+    )  # as where pep-docs[postgres] is not installed
+    with pytest.raises(PepDocsError) as raised:
+        engine_for("postgresql+psycopg://pep@/pep_docs?host=/nowhere")
+    assert str(raised.value) == (
+        "PEP_DOCS_DATABASE_URL: the database driver 'psycopg' is not installed (install pep-docs "
+        "with its PostgreSQL driver: pip install 'pep-docs[postgres]')"
+    )
