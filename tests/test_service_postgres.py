@@ -295,9 +295,8 @@ def test_a_name_or_a_term_longer_than_its_column_is_kept_cut_on_either_database(
 def test_a_postgresql_url_without_its_driver_says_how_to_install_it(monkeypatch):
     from pep_docs.errors import PepDocsError
 
-    monkeypatch.setitem(
-        sys.modules, "psycopg", None
-    )  # as where pep-docs[postgres] is not installed
+    # As on a machine where pep-docs was installed without its `postgres` extra.
+    monkeypatch.setitem(sys.modules, "psycopg", None)
     with pytest.raises(PepDocsError) as raised:
         engine_for("postgresql+psycopg://pep@/pep_docs?host=/nowhere")
     assert str(raised.value) == (
