@@ -188,7 +188,7 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
-# Any number that no other program takes a PostgreSQL advisory lock with ("pepdocs" in ASCII).
+# The key of the PostgreSQL advisory lock below: "pepdocs" in ASCII, which no other program uses.
 _CREATE_TABLES_LOCK = 0x70657064_6F6373
 
 
@@ -241,7 +241,7 @@ def audit(
 ) -> None:
     session.add(AuditEvent(user_id=user_id, action=action, object_type=object_type,
                            object_id=fit(AuditEvent.object_id, object_id), detail=detail,
-                           remote=fit(AuditEvent.remote, remote)))  # fmt: skip
+                           remote=remote))  # fmt: skip
 
 
 def fit(column: Any, text: str | None) -> str | None:
