@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from pep_docs.errors import PepDocsError
 
 # Status words shared by returns and packs, as the API shows them.
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -153,6 +155,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
+def _postgresql_text(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> Any:
+    # PostgreSQL's text cannot hold a NUL character (SQLite's can), and psycopg refuses the
+    # whole statement: a child's name with one in a returned PDF's field would fail its read,
+    # and one typed into the sign-in form would be a server error. Each is kept as U+FFFD, the
+    # sign for a character that could not be kept. (JSON columns are sent as JSON text, where
+    # a NUL is already written as the escape \u0000, so what was read is kept whole there.)
+    return statement, _without_nul(parameters)
+
+
 _ENGINES: dict[str, Engine] = {}
 
 
@@ -167,13 +188,41 @@ def engine_for(url: str) -> Engine:
     """One engine per database URL per process, tables created on first use."""
     engine = _ENGINES.get(url)
     if engine is None:
-        engine = create_engine(url, pool_pre_ping=True)
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:  # the URL names a driver that is not installed
+            hint = ("install pep-docs with its PostgreSQL driver: pip install 'pep-docs[postgres]'"
+                    if exc.name == "psycopg" else f"install the Python package {exc.name}")  # fmt: skip
+            raise PepDocsError(f"the database driver {exc.name!r} is not installed",
+                               where="PEP_DOCS_DATABASE_URL", hint=hint) from exc  # fmt: skip
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             _private_file(engine.url.database)
-        Base.metadata.create_all(engine)
+        elif engine.dialect.name == "postgresql":
+            event.listen(engine, "before_cursor_execute", _postgresql_text, retval=True)
+        _create_tables(engine)
         _ENGINES[url] = engine
     return engine
+
+
+# The key of the PostgreSQL advisory lock below: "pepdocs" in ASCII, which no other program uses.
+_CREATE_TABLES_LOCK = 0x70657064_6F6373
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create the tables that are missing, in one transaction.
+
+    On a new PostgreSQL database, `pep-docs serve` and its workers start at once, and two
+    `create_all`s that both find a table missing both create it, and one fails ('relation
+    "users" already exists', or a duplicate key in pg_type). A transaction-scoped advisory lock
+    makes them take turns, and the later one finds the tables made (SQLite's file lock does
+    this there).
+    """
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _CREATE_TABLES_LOCK})  # fmt: skip
+        Base.metadata.create_all(connection)
 
 
 def dispose_engines() -> None:
@@ -208,7 +257,21 @@ def audit(
     remote: str | None = None,
 ) -> None:
     session.add(AuditEvent(user_id=user_id, action=action, object_type=object_type,
-                           object_id=object_id, detail=detail, remote=remote))  # fmt: skip
+                           object_id=fit(AuditEvent.object_id, object_id), detail=detail,
+                           remote=remote))  # fmt: skip
+
+
+def fit(column: Any, text: str | None) -> str | None:
+    """`text` cut to the length of its String column.
+
+    SQLite keeps a longer text than a column's length, PostgreSQL refuses the whole row; where
+    text from outside (a term typed into an address, a name typed into a form) is kept for
+    display, a cut copy is better than no row.
+    """
+    limit = column.type.length
+    if text is None or limit is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 # A forked process (an RQ work-horse) must open its own connections, not reuse its parent's.

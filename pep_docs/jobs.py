@@ -24,7 +24,18 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 
 from pep_docs import files
-from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Pack, PackChunk, Return, now, session_scope
+from pep_docs.db import (
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    Pack,
+    PackChunk,
+    Return,
+    fit,
+    now,
+    session_scope,
+)
 from pep_docs.errors import FormReadError, PepDocsError
 from pep_docs.settings import Settings, load_settings
 
@@ -95,7 +106,7 @@ def read_return(return_id: str) -> str:
     name = " ".join(str(child.get(k, "")) for k in ("first_name", "last_name")).strip()
     _finish_return(
         url, return_id, DONE, error=check_error, extraction=extraction, check=check,
-        child_name=name or None, rating=(check or {}).get("rating"),
+        child_name=fit(Return.child_name, name) or None, rating=(check or {}).get("rating"),
     )  # fmt: skip
     return DONE
 

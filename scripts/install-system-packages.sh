@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages pep-docs runs and tests against, when any is missing.
 # LibreOffice opens and converts Word forms; poppler and qpdf check PDFs; fonts cover
-# non-Latin-1 names (Łukasz, Nguyễn, Ștefan); redis-server and Chromium run the service tests.
+# non-Latin-1 names (Łukasz, Nguyễn, Ștefan); redis-server, PostgreSQL and Chromium run the
+# service tests (Debian keeps PostgreSQL's initdb and postgres in /usr/lib/postgresql/<N>/bin).
 set -euo pipefail
 need=()
 command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v qpdf >/dev/null || need+=(qpdf)
 command -v redis-server >/dev/null || need+=(redis-server)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -d /usr/share/fonts/truetype/liberation2 ] || need+=(fonts-liberation2)

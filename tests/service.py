@@ -164,3 +164,90 @@ def upload(base: str, token: str, files: list[tuple[str, bytes]]) -> list[dict[s
 
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def postgres_bin() -> Path:
+    """The folder of PostgreSQL's server programs: Debian's newest /usr/lib/postgresql/<N>/bin,
+    else wherever `initdb` is on the PATH."""
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                    key=lambda p: int(re.sub(r"\D", "", p.parents[1].name) or 0))  # fmt: skip
+    found = debian[-1] if debian else shutil.which("initdb")
+    if not found:
+        raise AssertionError(
+            "PostgreSQL's initdb and postgres were not found (looked in "
+            "/usr/lib/postgresql/*/bin and on the PATH): run scripts/install-system-packages.sh"
+        )
+    return Path(found).parent
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster in its own folder, made by `initdb` and served by
+    `postgres` on a Unix socket in that folder only (no TCP port); removed by `stop`.
+
+    PostgreSQL refuses to run as root, so as root (CI) the cluster belongs to the `postgres`
+    user that Debian's package makes, and its programs run as that user.
+    """
+
+    USER = "pepdocs"  # the cluster's superuser; trusted, as only its socket's folder reaches it
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.bin = postgres_bin()
+        owner = None
+        if os.geteuid() == 0:
+            import pwd
+
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                raise AssertionError(
+                    "running as root, but there is no `postgres` user to run PostgreSQL as: "
+                    "run scripts/install-system-packages.sh"
+                ) from None
+        # In /tmp: the `postgres` user must reach it, and a Unix socket's path is limited to
+        # about 100 bytes.
+        self.folder = Path(tempfile.mkdtemp(prefix="pep-docs-pg-", dir="/tmp"))
+        self.data = self.folder / "data"
+        self.log = self.folder / "postgres.log"
+        self.as_user: tuple[str, ...] = ()
+        if owner is not None:
+            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+            self.as_user = ("runuser", "-u", "postgres", "--")
+        self.databases = 0
+
+    def _run(self, program: str, *args: str) -> None:
+        done = subprocess.run([*self.as_user, str(self.bin / program), *args], cwd=self.folder,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+        assert done.returncode == 0, f"{program} {' '.join(args)}:\n{done.stderr}{log}"
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", self.USER, "--auth=trust",
+                  "--encoding=UTF8", "--no-locale", "--no-sync")  # fmt: skip
+        # Durability is not tested here: no fsync makes the cluster quick to fill and stop.
+        options = (f"-c listen_addresses='' -c unix_socket_directories='{self.folder}' "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # fmt: skip
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
+                  "-w", "-t", "60", "start")  # fmt: skip
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://{self.USER}@/{database}?host={self.folder}"
+
+    def new_database(self) -> str:
+        """A new, empty database; the URL of it."""
+        import psycopg
+
+        self.databases += 1
+        name = f"pep_docs_{self.databases}"
+        with psycopg.connect(dbname="postgres", user=self.USER, host=str(self.folder),
+                             autocommit=True) as connection:  # fmt: skip
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
