@@ -41,7 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
         "DATABASE_URL",
         "",
         "SQLAlchemy URL. Empty: SQLite at `<DATA_DIR>/pep-docs.sqlite3`. "
-        "PostgreSQL: `postgresql+psycopg://user@host/db`.",
+        "PostgreSQL: `postgresql+psycopg://user@host/db`, after `pip install "
+        "'pep-docs[postgres]'`; the tables are made on first use.",
     ),
     Setting(
         "REDIS_URL",
