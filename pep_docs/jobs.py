@@ -37,6 +37,7 @@ from pep_docs.db import (
     session_scope,
 )
 from pep_docs.errors import FormReadError, PepDocsError
+from pep_docs.forms import child_name_of
 from pep_docs.settings import Settings, load_settings
 
 log = logging.getLogger("pep_docs.jobs")
@@ -102,8 +103,7 @@ def read_return(return_id: str) -> str:
         check = check_document(extraction["data"], file=where).to_dict()
     except PepDocsError as exc:
         check_error = str(exc)
-    child = extraction["data"].get("child", {}) if isinstance(extraction["data"], dict) else {}
-    name = " ".join(str(child.get(k, "")) for k in ("first_name", "last_name")).strip()
+    name = child_name_of(extraction["data"])
     _finish_return(
         url, return_id, DONE, error=check_error, extraction=extraction, check=check,
         child_name=fit(Return.child_name, name) or None, rating=(check or {}).get("rating"),
