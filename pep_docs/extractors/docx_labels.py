@@ -164,6 +164,8 @@ class _Matcher:
     # -- blocks ------------------------------------------------------------------------------
 
     def paragraph(self, p: etree._Element) -> None:
+        if self.plain_rows_only and p not in self.texts:
+            return  # no text outside the boxes, so no heading (nor anything else to read)
         text = text_of(p, self.texts)
         key = label_key(text)
         if key in self.layout.headings:
@@ -343,7 +345,7 @@ def read_added_rows(
     body: etree._Element,
     layout: Layout,
     assembler: Assembler,
-    texts: dict[etree._Element, str] | None = None,
+    texts: dict[etree._Element, str],
 ) -> set[etree._Element]:
     """Rows a school added to a form that still has its controls (Word's Tab in the last cell
     makes a row with none): read by position. The paragraphs read, to leave out of unmapped.
