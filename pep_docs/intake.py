@@ -148,11 +148,12 @@ def unpack(settings: Settings, zip_id: str, path: Path) -> str | None:
                 where=where,
                 hint="unzip it and upload the forms in it",
             )
-        entries = [(position, info.filename) for position, info in enumerate(package.infos)
+        entries = [(position, info) for position, info in enumerate(package.infos)
                    if not info.is_dir() and not made_by_the_system(info.filename)]  # fmt: skip
         _within_upload_limits(settings, package, len(entries), where)
         # Read before anything is stored: a damaged entry fails the zip and makes no return.
-        members = [(position, name, package.read(name)) for position, name in entries]
+        # By entry, not by name: two entries of one name are two files.
+        members = [(position, info.filename, package.read(info)) for position, info in entries]
     except FormReadError as exc:  # its UnsafeInputError too
         if exc.hint == RESEND_FORMS:  # SafeZip refused a zip it saw was a zip of forms
             _set(url, zip_id, kind="zip")

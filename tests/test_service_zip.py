@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import random
 import re
+import warnings
 import zipfile
 
 import pytest
@@ -314,3 +315,21 @@ def test_a_zip_bigger_than_one_form_may_be_is_unpacked_and_each_file_judged_alon
         assert rows["term.zip › photo.jpg"].size == len(photo)
     finally:
         jobs.forget_dispatchers()
+
+
+def test_two_entries_of_one_name_are_two_files(app, forms):
+    """A zip may hold two entries of one name (zip tools append rather than replace): each is
+    a file of its own, read from its own entry, not the last one twice."""
+    out = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: it is the test
+        z.writestr("PEP.docx", forms["Finley Ndlovu.docx"])
+        z.writestr("PEP.docx", forms["Leah Kowalski.pdf"])
+    upload(signed_in(app), [("term.zip", out.getvalue())])
+    returns(app)
+    with session_scope(app.config["PEP_DOCS"].database_url) as db:
+        read = {r.id: (r.kind, r.child_name) for r in db.scalars(select(Return))}
+    assert [(p, n, read[r]) for _z, p, r, n in links(app)] == [
+        (0, "PEP.docx", ("docx", "Finley Ndlovu")),
+        (1, "PEP.docx", ("pdf", "Leah Kowalski")),
+    ]

@@ -138,10 +138,12 @@ class SafeZip:
             )
         self.infos = infos
 
-    def read(self, name: str) -> bytes:
-        """One part, inflating at most the part limit whatever the header claims."""
+    def read(self, part: str | zipfile.ZipInfo) -> bytes:
+        """One part, inflating at most the part limit whatever the header claims. By its name,
+        or by its entry (`infos`): a crafted zip can hold two entries of one name."""
+        name = part.filename if isinstance(part, zipfile.ZipInfo) else part
         try:
-            with self.zip.open(name) as fh:
+            with self.zip.open(part) as fh:
                 data = fh.read(self.limits.max_part_bytes + 1)
         except KeyError:
             raise UnsafeInputError(f"the file has no part {name!r}", where=self.where) from None
