@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from functools import partial
 
 from lxml import etree
 from pypdf import PdfReader
@@ -39,7 +40,6 @@ from pep_docs.extractors.pdf_objects import (
     NOT_NOTES,
     Annotation,
     Annotations,
-    NoteBudget,
     Place,
     Rect,
     rect,
@@ -271,7 +271,6 @@ def collect(reader: PdfReader) -> Annotations:
     """The notes on every page of a file pypdf reads, and where the fields' widgets are."""
     found = Annotations([], [])
     widgets: list[tuple[int, DictionaryObject]] = []
-    budget = NoteBudget()
     for index, page in enumerate(reader.pages):
         annots = _resolved(page.get("/Annots"))
         for ref in annots if isinstance(annots, ArrayObject) else []:
@@ -282,12 +281,8 @@ def collect(reader: PdfReader) -> Annotations:
             if subtype == "/Widget":
                 widgets.append((index, annot))
                 continue
-            note = _pypdf_note(index, annot, subtype) if budget.look() else None
-            if budget.annotations < 0 or (note is not None and not budget.keep()):
-                found.cut = True
+            if not found.take(partial(_pypdf_note, index, annot, subtype)):
                 break
-            if note is not None:
-                found.notes.append(note)
         if found.cut:
             break
     if found.notes:

@@ -22,7 +22,9 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 
 from pypdf._codecs import _pdfdoc_encoding
 
@@ -354,6 +356,18 @@ class Annotations:
     notes: list[Annotation]
     places: list[Place]
     cut: bool = False
+    budget: NoteBudget = field(default_factory=NoteBudget, compare=False, repr=False)
+
+    def take(self, read: Callable[[], Annotation | None]) -> bool:
+        """One more annotation that is not a field's widget: `read` it and keep it if it is a
+        note, within the bounds (`budget`). False once a bound stops the reading (`cut`)."""
+        note = read() if self.budget.look() else None
+        if self.budget.annotations < 0 or (note is not None and not self.budget.keep()):
+            self.cut = True
+            return False
+        if note is not None:
+            self.notes.append(note)
+        return True
 
 
 def rect(value: object) -> Rect | None:
@@ -599,7 +613,7 @@ def _annotations(objects: PdfObjects, widgets: dict[int, str]) -> Annotations:
     """The notes on every page, and (only when there are notes) where the fields' widgets are.
 
     A widget of a known field is passed over by its object number without being read."""
-    found, budget = Annotations([], []), NoteBudget()
+    found = Annotations([], [])
     spots: list[tuple[int, str, object]] = []
     for index, page in enumerate(_pages(objects)):
         annots = objects.get(page.get("Annots"))
@@ -607,12 +621,8 @@ def _annotations(objects: PdfObjects, widgets: dict[int, str]) -> Annotations:
             if isinstance(ref, Ref) and ref.num in widgets:
                 spots.append((index, widgets[ref.num], ref))
                 continue
-            note = _note(objects, index, ref) if budget.look() else None
-            if budget.annotations < 0 or (note is not None and not budget.keep()):
-                found.cut = True
+            if not found.take(partial(_note, objects, index, ref)):
                 break
-            if note is not None:
-                found.notes.append(note)
         if found.cut:
             break
     if found.notes:
