@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from pep_docs import files
 from pep_docs.db import (
@@ -231,12 +231,20 @@ def finish_pack(pack_id: str) -> str:
     except BaseException:
         target.unlink(missing_ok=True)  # never a half-written pack (a full disk, a timeout)
         raise
+    # One UPDATE, not a read then a write: two runs of this job (the last two chunks finished
+    # at once on two workers, and each queued it) may both get here, and only one may mark the
+    # pack done; the other's zip is deleted, or it would be a copy of children's data that
+    # nothing points to. A pack failed meanwhile (its chunks' files deleted) stays failed.
     with session_scope(url) as s:
-        row = s.get(Pack, pack_id)
-        if row.status == DONE:  # another run of this job got there first
-            target.unlink(missing_ok=True)
-            return DONE
-        row.status, row.result_stored, row.done = DONE, stored, row.total
+        claimed = s.execute(
+            update(Pack)
+            .where(Pack.id == pack_id, Pack.status.not_in((DONE, FAILED)))
+            .values(status=DONE, result_stored=stored, done=Pack.total)
+        ).rowcount
+        status = DONE if claimed else s.scalar(select(Pack.status).where(Pack.id == pack_id))
+    if not claimed:
+        target.unlink(missing_ok=True)
+        return status or "gone"
     for part in parts:
         part.unlink(missing_ok=True)
     shutil.rmtree(settings.data_dir / "tmp" / pack_id, ignore_errors=True)
