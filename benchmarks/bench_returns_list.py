@@ -31,7 +31,7 @@ def main() -> None:
     from pep_docs.extractors import extract
     from pep_docs.web import create_app
     from pep_docs.web.auth import create_user
-    from pep_docs.web.returns import listed_returns
+    from pep_docs.web.listing import listed_returns
     from tests.conftest import fixture_peps, load
     from tests.school_fill import school_form
 

@@ -212,4 +212,14 @@ def test_an_officer_uploads_a_zip_of_forms_and_sees_each_read_as_its_own_return(
     zip_row = page.locator("tbody tr").filter(has=zip_link)
     assert zip_row.locator(".tag").inner_text() == "Unpacked"
     shoot(page, "returns-with-zip", tmp_path)
+
+    # Hundreds of returns a term: the list narrows to a child by name, in any case.
+    page.get_by_label("Child or file name").fill("leah")
+    page.get_by_role("button", name="Show returns").click()
+    names = [r.locator("td").first.inner_text() for r in page.locator("tbody tr").all()]
+    assert names == ["term-forms.zip › Leah Kowalski.pdf"]
+    assert page.get_by_label("Child or file name").input_value() == "leah"
+    shoot(page, "returns-search", tmp_path)
+    page.get_by_role("link", name="Show all returns").click()
+    expect(page.locator("tbody tr")).to_have_count(5)
     context.close()

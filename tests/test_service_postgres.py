@@ -25,7 +25,7 @@ from pep_docs.forms import prepare
 from pep_docs.render import render
 from pep_docs.web import create_app
 from pep_docs.web.auth import create_user
-from pep_docs.web.returns import listed_returns
+from pep_docs.web.listing import listed_returns
 from tests.conftest import PEPS, ROOT, expected, load
 from tests.service import PASSWORD, api, csrf_token, upload, wait_for
 from tests.test_service_jobs import cohort_csv, make_stack, start_pack

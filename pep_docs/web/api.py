@@ -15,6 +15,7 @@ from pep_docs import files
 from pep_docs.db import DONE, Pack, Return, audit
 from pep_docs.errors import PepDocsError
 from pep_docs.web.auth import user_from_token
+from pep_docs.web.listing import ReturnFilter, returns_page
 from pep_docs.web.packs import get_pack, start_pack
 from pep_docs.web.returns import get_return, receive, too_many, zip_links
 
@@ -90,6 +91,34 @@ def post_returns() -> Any:
             for r in received
         ]
     }), 202  # fmt: skip
+
+
+@bp.get("/returns")
+@token_required
+def list_returns() -> Any:
+    """A page of the authority's returns, newest first, narrowed as the list page narrows them
+    (`pep_docs.web.listing`): without the extractions, which `url` gives one at a time."""
+    try:
+        wanted = ReturnFilter.from_args(request.args)
+    except PepDocsError as exc:
+        return error_response(400, str(exc))
+    page = returns_page(g.db, current_user.authority, wanted)
+    more = wanted.page < page.pages
+    return jsonify({
+        "returns": [
+            {"id": r.id, "url": url_for("api.get_return_", return_id=r.id, _external=True),
+             "status": r.status, "error": r.error,
+             "file": {"name": r.original_name, "size": r.size, "type": r.kind},
+             "uploaded": r.uploaded.isoformat(timespec="seconds") + "Z",
+             "child_name": r.child_name, "rating": r.rating,
+             "warnings": warnings if r.status == DONE and r.kind != "zip" else None,
+             "unmapped": unmapped if r.status == DONE and r.kind != "zip" else None}
+            for r, warnings, unmapped in page.rows
+        ],
+        "total": page.total, "page": wanted.page, "pages": page.pages, "counts": page.counts,
+        "next": url_for("api.list_returns", **wanted.args(page=wanted.page + 1), _external=True)
+        if more else None,
+    })  # fmt: skip
 
 
 @bp.get("/returns/<return_id>")

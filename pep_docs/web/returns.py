@@ -22,14 +22,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer
 from werkzeug.datastructures import FileStorage
 
 from pep_docs import files, intake
 from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Return, ZipMember, audit
+from pep_docs.errors import PepDocsError
 from pep_docs.schema import load_model
 from pep_docs.web.auth import require_same_authority
+from pep_docs.web.listing import SHOWS, TO_CHECK, ReturnFilter, returns_page
 
 bp = Blueprint("returns", __name__)
 
@@ -69,29 +71,17 @@ def home() -> Any:
     return redirect(url_for("returns.index"))
 
 
-def _listed(key: str) -> Any:
-    """How many items each return's stored extraction lists under `key`, counted by the
-    database: the list never loads the extractions themselves (a thousand of them are tens of
-    megabytes, and the page reloads itself every few seconds while returns are being read)."""
-    return func.json_array_length(Return.extraction[key].as_json())
-
-
-def listed_returns(db: Any, authority: str, limit: int = 1000) -> list[Any]:
-    """An authority's newest returns, each with how many warnings and pieces of unread text
-    it has: `(return, warnings, unmapped)`, the return without its extraction and check."""
-    return list(db.execute(
-        select(Return, _listed("warnings"), _listed("unmapped"))
-        .options(defer(Return.extraction), defer(Return.check))
-        .where(Return.authority == authority)
-        .order_by(Return.uploaded.desc()).limit(limit)
-    ).all())  # fmt: skip
-
-
 @bp.get("/returns")
 def index() -> Any:
-    rows = listed_returns(g.db, current_user.authority)
-    busy = any(r.status in (QUEUED, RUNNING) for r, _, _ in rows)
-    return render_template("returns.html", returns=rows, busy=busy, kinds=KINDS, DONE=DONE,
+    try:
+        wanted = ReturnFilter.from_args(request.args)
+    except PepDocsError as exc:  # a link typed or cut short: the whole list, and why
+        flash(str(exc), "error")
+        return redirect(url_for("returns.index"))
+    page = returns_page(g.db, current_user.authority, wanted)
+    busy = page.counts["waiting"] > 0
+    return render_template("returns.html", page=page, shows=SHOWS, to_check=TO_CHECK, busy=busy,
+                           kinds=KINDS, DONE=DONE,
                            max_mb=current_app.config["PEP_DOCS"].MAX_UPLOAD_MB)  # fmt: skip
 
 
