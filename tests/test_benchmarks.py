@@ -53,5 +53,5 @@ def test_the_returns_list_benchmark_counts_the_same_both_ways():
     )
     assert re.fullmatch(rf"  naive: load every row whole, count in Python {TIME}", lines[1])
     assert re.fullmatch(
-        rf"  pep-docs: the page's query, counted by SQLite {TIME}  \d+\.\dx", lines[2]
+        rf"  pep-docs: the page's queries, counted by SQLite {TIME}  \d+\.\dx", lines[2]
     )
