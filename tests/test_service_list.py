@@ -56,8 +56,11 @@ def add_returns(app, rows, authority: str = "central-bedfordshire") -> list[str]
         for n, (file, child, status, kind, rating, warnings, unmapped) in enumerate(rows):
             extraction = None
             if status == "done" and kind != "zip":
-                extraction = {"data": {}, "warnings": [{"message": "w"}] * warnings,
-                              "unmapped": [{"text": "u"}] * unmapped}  # fmt: skip
+                extraction = {"data": {}, "form": {"authority": authority}, "fields": {},
+                              "warnings": [{"pointer": None, "field": None, "message": "w"}]
+                              * warnings,
+                              "unmapped": [{"text": "u", "where": "typed outside the form's "
+                                            "boxes"}] * unmapped}  # fmt: skip
             record = Return(authority=authority, uploaded_by=1, original_name=file,
                             stored_name=f"{n:032x}", sha256=f"{authority}{n}", size=100 + n,
                             kind=kind, status=status, child_name=child, rating=rating,
@@ -70,12 +73,14 @@ def add_returns(app, rows, authority: str = "central-bedfordshire") -> list[str]
 
 def listed(page: str) -> list[str]:
     """The file names in the page's table, in order."""
-    return re.findall(r'<td><a href="/returns/\w+">([^<]*)</a></td>', page)
+    return re.findall(r'<td><a href="/returns/\w+(?:\?[^"]*)?">([^<]*)</a></td>', page)
 
 
 def options(page: str, name: str) -> list[tuple[str, bool]]:
     """A select's options on the page: (text, selected)."""
-    select = re.search(rf'<select class="select" id="{name}" name="{name}"[^>]*>(.*?)</select>', page)
+    select = re.search(
+        rf'<select class="select" id="{name}" name="{name}"[^>]*>(.*?)</select>', page
+    )
     return [(text, bool(chosen)) for chosen, text in
             re.findall(r'<option value="[^"]*" ?(selected)?>([^<]*)</option>', select.group(1))]  # fmt: skip
 
@@ -208,3 +213,37 @@ def test_the_api_gives_the_next_page_as_a_link(app):
     code, body = api_list(client, token, "?show=not-read&page=2")
     assert ([r["file"]["name"] for r in body["returns"]], body["next"]) == (["Child 000.pdf"],
                                                                             None)  # fmt: skip
+
+
+def test_a_return_opened_from_the_list_leads_to_the_next_one_in_it(app):
+    ids = add_returns(app, RETURNS)
+    client = signed_in(app, CB)
+    page = client.get("/returns?show=to-check").text
+    # Oldest last: letter.txt (6), Mia (5), Noah (3), scan.pdf (2), Łukasz (1).
+    assert f'<a href="/returns/{ids[5]}?show=to-check">Mia Sample.docx</a>' in page
+
+    page = client.get(f"/returns/{ids[5]}?show=to-check").text
+    assert "Return 2 of 5 in the list (to check by hand)" in page
+    assert f'rel="prev" href="/returns/{ids[6]}?show=to-check">‹ Previous return' in page
+    assert f'rel="next" href="/returns/{ids[3]}?show=to-check">Next return ›' in page
+    assert '<a href="/returns?show=to-check#list" class="back-link">Back to the list</a>' in page
+
+    page = client.get(f"/returns/{ids[1]}?show=to-check").text  # the last: no next
+    assert "Return 5 of 5 in the list" in page and 'rel="next"' not in page
+
+    page = client.get(f"/returns/{ids[0]}").text  # from anywhere else: the whole list
+    assert "Return 9 of 9</p>" in page
+    assert '<a href="/returns#list" class="back-link">Back to returns</a>' in page
+    assert f'rel="prev" href="/returns/{ids[1]}">‹ Previous return' in page
+
+    page = client.get(f"/returns/{ids[0]}?show=not-read").text  # not in that list
+    assert "Return " not in page and '<a href="/returns" class="back-link">' in page
+
+
+def test_the_place_in_a_long_list_links_back_to_its_page(app):
+    ids = add_returns(app, [(f"Child {n:03}.docx", None, "failed", "docx", None, None, None)
+                            for n in range(PAGE_SIZE + 5)])  # fmt: skip
+    client = signed_in(app, CB)
+    page = client.get(f"/returns/{ids[2]}?show=not-read").text  # 103rd newest: page 2
+    assert "Return 103 of 105 in the list (not read)" in page
+    assert '<a href="/returns?show=not-read&amp;page=2#list" class="back-link">' in page

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -137,25 +137,38 @@ def _how_many(rows: ColumnElement[bool] | None) -> Any:
     return func.coalesce(func.sum(case((rows, 1), else_=0)), 0)
 
 
-def returns_page(db: Session, authority: str, wanted: ReturnFilter) -> ReturnsPage:
-    """The page of an authority's returns that `wanted` asks for, newest first."""
+def _narrowed(db: Session, authority: str, wanted: ReturnFilter) -> list[ColumnElement[bool]]:
+    """The conditions of `wanted` but its `show`: its rating and name."""
     common = [Return.authority == authority]
     if wanted.rating:
         common.append(Return.rating == wanted.rating)
     named = _named(db, authority, wanted.name)
     if named is not None:
         common.append(named)
+    return common
+
+
+def _shown(wanted: ReturnFilter, common: list[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    rows_of = SHOWS[wanted.show][1]
+    return common if rows_of is None else [*common, rows_of]
+
+
+# The list's order, newest first; the id decides between two uploaded in the same instant.
+NEWEST_FIRST = (Return.uploaded.desc(), Return.id)
+
+
+def returns_page(db: Session, authority: str, wanted: ReturnFilter) -> ReturnsPage:
+    """The page of an authority's returns that `wanted` asks for, newest first."""
+    common = _narrowed(db, authority, wanted)
     # One pass over the rows counts every choice of `SHOWS` at once.
     how_many = [_how_many(rows) for _, rows in SHOWS.values()]
     counted = db.execute(select(*how_many).where(*common)).one()
     counts = dict(zip(SHOWS, (int(n) for n in counted), strict=True))
-    rows_of = SHOWS[wanted.show][1]
-    where = common if rows_of is None else [*common, rows_of]
     listed = list(db.execute(
         select(Return, WARNINGS, UNMAPPED)
         .options(defer(Return.extraction), defer(Return.check))
-        .where(*where)
-        .order_by(Return.uploaded.desc(), Return.id)
+        .where(*_shown(wanted, common))
+        .order_by(*NEWEST_FIRST)
         .limit(PAGE_SIZE).offset((wanted.page - 1) * PAGE_SIZE)
     ).all())  # fmt: skip
     found = set(db.scalars(
@@ -173,3 +186,32 @@ def listed_returns(db: Session, authority: str) -> list[Any]:
     """An authority's newest returns (the list's first page, unfiltered): `(return, warnings,
     unmapped)`."""
     return returns_page(db, authority, ReturnFilter()).rows
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a return is in the list it was opened from: `position` of `total` (from 1), the
+    returns before and after it there, and that list at the page that holds it."""
+
+    position: int
+    total: int
+    previous: str | None
+    next: str | None
+    list: ReturnFilter
+
+
+def place_in_list(
+    db: Session, authority: str, wanted: ReturnFilter, return_id: str
+) -> Place | None:
+    """Where `return_id` is in the list `wanted` (None when it is not in it), so that an officer
+    working through the returns to check goes from one to the next without the list."""
+    ids = list(db.scalars(
+        select(Return.id).where(*_shown(wanted, _narrowed(db, authority, wanted)))
+        .order_by(*NEWEST_FIRST)
+    ))  # fmt: skip
+    if return_id not in ids:
+        return None
+    i = ids.index(return_id)
+    return Place(i + 1, len(ids), ids[i - 1] if i else None,
+                 ids[i + 1] if i + 1 < len(ids) else None,
+                 replace(wanted, page=i // PAGE_SIZE + 1))  # fmt: skip

@@ -31,7 +31,7 @@ from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Return, ZipMember, audit
 from pep_docs.errors import PepDocsError
 from pep_docs.schema import load_model
 from pep_docs.web.auth import require_same_authority
-from pep_docs.web.listing import SHOWS, TO_CHECK, ReturnFilter, returns_page
+from pep_docs.web.listing import SHOWS, TO_CHECK, ReturnFilter, place_in_list, returns_page
 
 bp = Blueprint("returns", __name__)
 
@@ -120,8 +120,14 @@ def show(return_id: str) -> Any:
     busy = record.status not in (DONE, FAILED) or any(
         m.status in (QUEUED, RUNNING) for _, m in members
     )
+    try:  # the list it was opened from, to go on to the next return in it
+        wanted = ReturnFilter.from_args(request.args)
+    except PepDocsError:
+        wanted = ReturnFilter()
+    place = place_in_list(g.db, current_user.authority, wanted, record.id)
     return render_template("return.html", r=record, sections=sections, kinds=KINDS,
-                           members=members, zips=zips, refresh=busy)  # fmt: skip
+                           members=members, zips=zips, refresh=busy, place=place,
+                           shows=SHOWS)  # fmt: skip
 
 
 def zip_links(db: Any, return_id: str) -> tuple[list[Any], list[Any]]:
