@@ -130,6 +130,21 @@ class PackChunk(Base):
     updated: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
 
+class QaRecord(Base):
+    """The Virtual School's quality assurance of a return: the answers to the PEP's questions
+    the Virtual School completes (the schema's `qa` section), as an officer recorded them.
+
+    Kept beside the extraction, not inside it: what the school's form said stays as it was
+    read. Recorded again, the answers are replaced; each time is in the audit log."""
+
+    __tablename__ = "qa_records"
+
+    return_id: Mapped[str] = mapped_column(ForeignKey("returns.id"), primary_key=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
 class AuditEvent(Base):
     """Who did what to which record: uploads, views, downloads, sign-ins, packs."""
 

@@ -96,13 +96,9 @@ def read_return(return_id: str) -> str:
     except FormReadError as exc:
         _finish_return(url, return_id, FAILED, error=str(exc))
         return FAILED
-    check, check_error = None, None
-    try:
-        from pep_docs.qa.check import check_document
+    from pep_docs.qa.check import check_or_reason
 
-        check = check_document(extraction["data"], file=where).to_dict()
-    except PepDocsError as exc:
-        check_error = str(exc)
+    check, check_error = check_or_reason(extraction["data"], file=where)
     name = child_name_of(extraction["data"])
     _finish_return(
         url, return_id, DONE, error=check_error, extraction=extraction, check=check,

@@ -145,6 +145,21 @@ def test_an_officer_uploads_returns_sees_the_rating_and_downloads_a_pack(server,
         page.get_by_role("link", name="The data as read and checked (JSON)").click()
     assert download.value.suggested_filename.endswith(".json")
 
+    # The Virtual School's QA record: suggested, changed, saved.
+    qa = page.locator("#qa")
+    assert qa.get_by_label("Reviewer").input_value() == "officer@cb.example.invalid"
+    assert qa.get_by_label(want["rating"], exact=True).is_checked()
+    qa.get_by_label("Reviewer").fill("A. Officer")
+    qa.get_by_role("group", name="Amendments required").get_by_label("Yes").check()
+    feedback = qa.get_by_label("Feedback")
+    feedback.fill(feedback.input_value() + "\nPlease send it again by Friday.")
+    qa.scroll_into_view_if_needed()
+    shoot(page, "return-qa", tmp_path)
+    qa.get_by_role("button", name="Save the QA record").click()
+    page.get_by_text("The QA record is saved").wait_for()
+    assert page.locator("#qa").get_by_label("Reviewer").input_value() == "A. Officer"
+    assert page.get_by_text("Recorded by officer@cb.example.invalid on").is_visible()
+
     page.get_by_role("link", name="Term packs").click()
     page.get_by_label("Term").select_option("2026-autumn")
     page.get_by_label("Cohort file").set_input_files(str(small_cohort(tmp_path)))

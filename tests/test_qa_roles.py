@@ -47,6 +47,11 @@ ROLE_POINTERS = {
     "reading_age.test_date": "/attainment/reading_age/test_date",
     "ppp.request_amount": "/pupil_premium/request_amount",
     "ppp.request_purpose": "/pupil_premium/request_purpose",
+    "qa.date_received": "/qa/date_received",
+    "qa.reviewer": "/qa/reviewer",
+    "qa.date": "/qa/qa_date",
+    "qa.rating": "/qa/rating",
+    "qa.feedback": "/qa/feedback",
 }
 
 # Evidence of need per target area (the R of SMART), in form order.

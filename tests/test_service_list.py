@@ -103,6 +103,7 @@ def test_the_list_narrows_to_what_needs_a_person_a_rating_or_a_name(app):
         ("All returns (9)", True),
         ("To check by hand (5)", False),
         ("Not read (2)", False),
+        ("Read, not yet quality-assured (4)", False),
         ("Waiting or being read (2)", False),
     ]
     # Best first, as the profile orders its levels; only the ratings the returns have.
@@ -141,7 +142,7 @@ def test_the_list_narrows_to_what_needs_a_person_a_rating_or_a_name(app):
     page = client.get("/returns").text
     assert (
         "show: &#39;everything&#39; is not one of the choices (use one of all, to-check, "
-        "not-read, waiting)"
+        "not-read, not-assured, waiting)"
     ) in page
 
 
@@ -186,13 +187,19 @@ def test_the_api_lists_the_same_pages_with_the_same_choices(app):
             "rating": "Satisfactory", "warnings": 2, "unmapped": 0,
         }],
         "total": 1, "page": 1, "pages": 1, "next": None,
-        "counts": {"all": 1, "to-check": 1, "not-read": 0, "waiting": 0},
+        "counts": {"all": 1, "to-check": 1, "not-read": 0, "not-assured": 1, "waiting": 0},
     }  # fmt: skip
     code, body = api_list(client, token)
     assert [r["file"]["name"] for r in body["returns"]] == [r[0] for r in reversed(RETURNS)]
     zip_row = body["returns"][4]
     assert (zip_row["status"], zip_row["warnings"], zip_row["unmapped"]) == ("done", None, None)
-    assert body["counts"] == {"all": 9, "to-check": 5, "not-read": 2, "waiting": 2}
+    assert body["counts"] == {
+        "all": 9,
+        "to-check": 5,
+        "not-read": 2,
+        "not-assured": 4,
+        "waiting": 2,
+    }
 
     assert api_list(client, token, "?page=0") == (400, {"error": {
         "status": 400, "code": "bad_request",

@@ -221,7 +221,7 @@ def test_processes_starting_at_once_on_a_new_postgresql_database_all_make_its_ta
     assert [p.returncode for p in starts] == [0, 0, 0, 0], errors
     tables = sorted(inspect(engine_for(postgres_url)).get_table_names())
     assert tables == sorted(Base.metadata.tables) == [
-        "audit", "pack_chunks", "packs", "returns", "users", "zip_members"]  # fmt: skip
+        "audit", "pack_chunks", "packs", "qa_records", "returns", "users", "zip_members"]  # fmt: skip
 
 
 def with_first_name(pdf: bytes, name: str) -> bytes:

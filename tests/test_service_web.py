@@ -261,7 +261,7 @@ def test_the_api_sets_no_cookie_and_answers_in_one_error_shape(app, forms):
     finished(app, [item["id"]])
     got = client.get(f"/api/v1/returns/{item['id']}", headers=headers).json
     assert set(got) == {"id", "url", "status", "error", "file", "extraction", "check",
-                        "zip_members", "from_zips"}  # fmt: skip
+                        "zip_members", "from_zips", "qa_record"}  # fmt: skip
     assert (got["zip_members"], got["from_zips"]) == ([], [])
     assert (got["status"], got["error"], got["check"]["rating"]) == (
         "done", None, expected(FIXTURE)["qa"]["rating"])  # fmt: skip

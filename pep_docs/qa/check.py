@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pep_docs.errors import DocumentError
+from pep_docs.errors import DocumentError, PepDocsError
 from pep_docs.profiles import Profile, load_profile
 from pep_docs.qa.fields import load_qa_fields
 from pep_docs.qa.pages import render_page
@@ -177,6 +177,17 @@ def resolve_profile(
             hint="add an `authority`, or pass --authority",
         )
     return load_profile(slug)
+
+
+def check_or_reason(
+    document: Mapping[str, Any], *, file: str | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """`check_document(...).to_dict()`, or None and the reason it could not be checked (a PEP
+    of an authority with no profile here, say): what the service keeps for a return."""
+    try:
+        return check_document(document, file=file).to_dict(), None
+    except PepDocsError as exc:
+        return None, str(exc)
 
 
 def check_document(

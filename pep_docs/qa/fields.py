@@ -49,6 +49,12 @@ NEEDED_ROLES: Mapping[str, type | str] = {
     "reading_age.test_date": Field,
     "ppp.request_amount": Field,
     "ppp.request_purpose": Field,
+    # The Virtual School's own record of its QA, which the service offers to fill in.
+    "qa.date_received": Field,
+    "qa.reviewer": Field,
+    "qa.date": Field,
+    "qa.rating": Field,
+    "qa.feedback": Field,
 }
 
 

@@ -14,10 +14,19 @@ from flask_login import current_user
 from pep_docs import files
 from pep_docs.db import DONE, Pack, Return, audit
 from pep_docs.errors import PepDocsError
+from pep_docs.web import qa_record
 from pep_docs.web.auth import user_from_token
 from pep_docs.web.listing import ReturnFilter, returns_page
 from pep_docs.web.packs import get_pack, start_pack
-from pep_docs.web.returns import get_return, receive, too_many, zip_links
+from pep_docs.web.returns import (
+    can_record_qa,
+    get_return,
+    qa_view,
+    receive,
+    save_qa,
+    too_many,
+    zip_links,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -65,6 +74,7 @@ def return_view(record: Return) -> dict[str, Any]:
         # A zip of forms: the returns made from its files; a file from a zip: the zips.
         "zip_members": [_linked(r, link.name) for link, r in members],
         "from_zips": [_linked(z, link.name) for link, z in zips],
+        "qa_record": qa_view(g.db, record.id),
     }
 
 
@@ -129,6 +139,32 @@ def get_return_(return_id: str) -> Any:
           object_type="return", object_id=record.id, detail="api", remote=request.remote_addr)  # fmt: skip
     g.db.commit()
     return jsonify(return_view(record))
+
+
+@bp.put("/returns/<return_id>/qa")
+@token_required
+def put_qa(return_id: str) -> Any:
+    """Record the Virtual School's QA of a return: `{"answers": {name: value}}`, each value as
+    the schema types it or as a person would type it; the same questions and checks as the page."""
+    record = get_return(return_id)
+    if not can_record_qa(record):
+        return error_response(422, "Only a form that was read can be quality-assured")
+    body = request.get_json(silent=True)
+    given = body.get("answers") if isinstance(body, dict) else None
+    if not isinstance(given, dict):
+        return error_response(400, 'Send JSON: {"answers": {"rating": "...", ...}}')
+    asked = qa_record.questions(record.authority, record.extraction["data"].get("phase"))
+    known = {q.name for q in asked}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        return error_response(422, f"not a question of the QA record: {', '.join(unknown)} "
+                                   f"(the questions: {', '.join(sorted(known))})")  # fmt: skip
+    typed = {name: qa_record.as_typed(value) for name, value in given.items()}
+    answers, problems = qa_record.read_answers(asked, typed)
+    if problems:
+        return error_response(422, "; ".join(problems[q.name] for q in asked if q.name in problems))
+    save_qa(g.db, record, answers, asked, current_user.id, request.remote_addr, detail="api")
+    return jsonify(qa_view(g.db, record.id))
 
 
 @bp.post("/packs")

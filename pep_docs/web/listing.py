@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, defer
 
-from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Return
+from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, QaRecord, Return
 from pep_docs.errors import PepDocsError
 from pep_docs.profiles import load_profile
 
@@ -45,6 +45,10 @@ SHOWS: dict[str, tuple[str, ColumnElement[bool] | None]] = {
         or_(Return.status == FAILED, and_(_READ_FORM, or_(WARNINGS > 0, UNMAPPED > 0))),
     ),
     "not-read": ("Not read", Return.status == FAILED),
+    "not-assured": (
+        "Read, not yet quality-assured",
+        and_(_READ_FORM, ~exists().where(QaRecord.return_id == Return.id)),
+    ),
     "waiting": ("Waiting or being read", Return.status.in_((QUEUED, RUNNING))),
 }
 

@@ -27,9 +27,11 @@ from sqlalchemy.orm import defer
 from werkzeug.datastructures import FileStorage
 
 from pep_docs import files, intake
-from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Return, ZipMember, audit
+from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, QaRecord, Return, User, ZipMember, audit
 from pep_docs.errors import PepDocsError
+from pep_docs.qa.check import check_or_reason
 from pep_docs.schema import load_model
+from pep_docs.web import qa_record
 from pep_docs.web.auth import require_same_authority
 from pep_docs.web.listing import SHOWS, TO_CHECK, ReturnFilter, place_in_list, returns_page
 
@@ -115,6 +117,12 @@ def show(return_id: str) -> Any:
     audit(g.db, "return.view", user_id=current_user.id, object_type="return",
           object_id=record.id, remote=request.remote_addr)  # fmt: skip
     g.db.commit()
+    return _page(record)
+
+
+def _page(record: Return, qa_values: dict[str, str] | None = None,
+          qa_problems: dict[str, str] | None = None) -> Any:  # fmt: skip
+    """A return's page; with what was typed into its QA record and why it was not saved."""
     sections = _sections(record.extraction["data"]) if record.extraction else []
     members, zips = zip_links(g.db, record.id)
     busy = record.status not in (DONE, FAILED) or any(
@@ -125,9 +133,68 @@ def show(return_id: str) -> Any:
     except PepDocsError:
         wanted = ReturnFilter()
     place = place_in_list(g.db, current_user.authority, wanted, record.id)
+    qa = _qa(record, qa_values, qa_problems or {}) if can_record_qa(record) else None
     return render_template("return.html", r=record, sections=sections, kinds=KINDS,
                            members=members, zips=zips, refresh=busy, place=place,
-                           shows=SHOWS)  # fmt: skip
+                           shows=SHOWS, qa=qa, listed=wanted.args(page=1)), 400 if qa_problems else 200  # fmt: skip
+
+
+def can_record_qa(record: Return) -> bool:
+    """A form read (not a zip, not a file that could not be read) can be quality-assured."""
+    return record.status == DONE and record.kind != "zip" and record.extraction is not None
+
+
+def _qa(record: Return, values: dict[str, str] | None, problems: dict[str, str]) -> dict[str, Any]:
+    asked = qa_record.questions(record.authority, record.extraction["data"].get("phase"))
+    saved = g.db.get(QaRecord, record.id)
+    if values is None:
+        values = (qa_record.shown_answers(asked, saved.answers) if saved
+                  else qa_record.suggested(asked, record, current_user.email))  # fmt: skip
+    by = g.db.get(User, saved.recorded_by).email if saved else None
+    return {"asked": asked, "values": values, "saved": saved, "by": by, "problems": problems}
+
+
+@bp.post("/returns/<return_id>/qa")
+def record_qa(return_id: str) -> Any:
+    """Save the Virtual School's QA record of a return (its page again, with why, if not)."""
+    record = get_return(return_id)
+    if not can_record_qa(record):
+        flash("Only a form that was read can be quality-assured", "error")
+        return redirect(url_for("returns.show", return_id=record.id))
+    asked = qa_record.questions(record.authority, record.extraction["data"].get("phase"))
+    answers, problems = qa_record.read_answers(asked, request.form)
+    if problems:
+        typed = {q.name: request.form.get(q.name, "") for q in asked}
+        return _page(record, typed, problems)
+    save_qa(g.db, record, answers, asked, current_user.id, request.remote_addr)
+    flash("The QA record is saved", "success")
+    return redirect(url_for("returns.show", return_id=record.id, **request.args) + "#qa")
+
+
+def qa_view(db: Any, return_id: str) -> dict[str, Any] | None:
+    """A return's QA record as the JSON download and the API give it (None when none)."""
+    saved = db.get(QaRecord, return_id)
+    by = db.get(User, saved.recorded_by).email if saved else None
+    return qa_record.record_view(saved, by)
+
+
+def save_qa(db: Any, record: Return, answers: dict[str, Any], asked: list[Any], user_id: int,
+            remote: str | None, detail: str = "") -> QaRecord:  # fmt: skip
+    """Keep (or replace) a return's QA record, audited with what it says."""
+    saved = db.get(QaRecord, record.id)
+    if saved is None:
+        saved = QaRecord(return_id=record.id, answers=answers, recorded_by=user_id)
+        db.add(saved)
+    saved.answers, saved.recorded_by = answers, user_id
+    # The criteria again, on the PEP with the Virtual School's answers (a date received, say).
+    record.check, record.error = check_or_reason(_assured_data(record, answers),
+                                                 file=record.original_name)  # fmt: skip
+    record.rating = (record.check or {}).get("rating")
+    said = qa_record.summary(asked, answers) + (f" ({detail})" if detail else "")
+    audit(db, "return.qa", user_id=user_id, object_type="return", object_id=record.id,
+          detail=said, remote=remote)  # fmt: skip
+    db.commit()
+    return saved
 
 
 def zip_links(db: Any, return_id: str) -> tuple[list[Any], list[Any]]:
@@ -160,8 +227,8 @@ def download_json(return_id: str) -> Any:
     audit(g.db, "return.download", user_id=current_user.id, object_type="return",
           object_id=record.id, detail="json", remote=request.remote_addr)  # fmt: skip
     g.db.commit()
-    body = json.dumps({"extraction": record.extraction, "check": record.check},
-                      ensure_ascii=False, indent=2)  # fmt: skip
+    body = json.dumps({"extraction": record.extraction, "check": record.check,
+                       "qa_record": qa_view(g.db, record.id)}, ensure_ascii=False, indent=2)  # fmt: skip
     return send_file(io.BytesIO(body.encode()), mimetype="application/json", as_attachment=True,
                      download_name=f"return-{record.id}.json")  # fmt: skip
 
@@ -189,12 +256,22 @@ def _term_results(term: str | None) -> tuple[list[str], str | None, list[Any]]:
     terms = sorted({str(r.extraction["data"].get("term")) for r in done
                     if r.extraction and r.extraction["data"].get("term")}, reverse=True)  # fmt: skip
     term = term or (terms[0] if terms else None)
-    results = [
-        check_document(r.extraction["data"], file=r.original_name)
-        for r in done
-        if r.extraction and r.check is not None and r.extraction["data"].get("term") == term
-    ]
+    chosen = [r for r in done
+              if r.extraction and r.check is not None and r.extraction["data"].get("term") == term]  # fmt: skip
+    assured = {q.return_id: q.answers for q in g.db.scalars(
+        select(QaRecord).where(QaRecord.return_id.in_([r.id for r in chosen])))}  # fmt: skip
+    results = [check_document(_assured_data(r, assured.get(r.id)), file=r.original_name)
+               for r in chosen]  # fmt: skip
     return terms, term, results
+
+
+def _assured_data(record: Return, answers: dict[str, Any] | None) -> dict[str, Any]:
+    """A return's PEP as the criteria see it: with its QA record's answers, once there is one."""
+    data = record.extraction["data"]
+    if answers is None:
+        return data
+    asked = qa_record.questions(record.authority, data.get("phase"))
+    return qa_record.assured(data, asked, answers)
 
 
 @bp.get("/report")
