@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from pep_docs.db import QaRecord, Return
+from pep_docs.errors import SchemaError
 from pep_docs.extractors.coerce import coerce
 from pep_docs.profiles import load_profile
 from pep_docs.qa.fields import load_qa_fields
@@ -51,11 +52,19 @@ def questions(authority: str, phase: str | None) -> list[Question]:
     model, roles = load_model(), load_qa_fields()
     rating = roles.pointer("qa.rating")
     levels = tuple((level, level) for level in load_profile(authority).levels)
-    return [
+    asked = [
         Question(f, f.name, levels if f.pointer == rating else f.choices)
         for f in model.fields(phase)
         if VIRTUAL_SCHOOL in f.by and not f.prepopulated and not f.hidden
     ]
+    # A question is named by its field's name (in the page's form and the API's JSON), so two
+    # of one name would answer each other: a schema change that does that must say so.
+    names = [q.name for q in asked]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SchemaError(f"two questions of the Virtual School's QA are named {twice[0]!r}",
+                          where=model.source, hint="give the fields of its QA different names")  # fmt: skip
+    return asked
 
 
 def assured(
