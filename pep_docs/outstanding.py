@@ -18,13 +18,13 @@ id: a form of either pack counts as the child's return, since a school may fill 
 has; the name, school and phase shown are the newest pack's, as the newer cohort is the one to
 chase by.
 
-A term's page also lists, so none is lost, the returns that are no return of its children:
-a read form naming the term (or, naming another term, uploaded while the term was the latest
-with a pack: its "window", from its first finished pack to the next term's) whose child is in
-none of its packs, a form of another term's pack sent in the window (a school sending last
-term's form again), and files in the window that could not be read. A read form for a term
-without packs belongs to the window it was uploaded in, so each unmatched return is listed on
-one term's page.
+A return matched to a child of one term is that term's, and listed there only. Every other
+return is listed, so none is lost, with exactly one term: a read form naming a term with packs
+whose child is in none of them, with that term; a read form naming a term without packs (or no
+term), and a file that could not be read, with the term whose "window" it was uploaded in
+(from the term's first finished pack to the next term's first). A form of another term's pack
+uploaded in a term's window, for a child this term expects too, is noted at that child (a
+school that sent last term's form again thinks it has returned this one).
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ class ExpectedChild:
     form_ids: list[str] = field(default_factory=list)
     pack_ids: list[str] = field(default_factory=list)
     returns: list[ReturnRef] = field(default_factory=list)
+    # Forms of this child for another term, uploaded while this term was the latest: a school
+    # that sent last term's form again thinks it has returned this one.
+    other_terms: list[Unmatched] = field(default_factory=list)
 
     @property
     def returned(self) -> bool:
@@ -86,7 +89,7 @@ class Unmatched:
 
     ret: ReturnRef
     reason: str
-    # The term it was counted for instead (a form of another term's pack), if any.
+    # The term it is a return of (a form of another term's pack, noted at a child), if any.
     counted_for: str | None = None
 
 
@@ -195,16 +198,16 @@ class Outstanding:
                             "returned": c.returned,
                             "form_ids": c.form_ids,
                             "returns": [ref(r) for r in c.returns],
+                            "other_terms": [
+                                {"return": ref(u.ret), "term": u.counted_for} for u in c.other_terms
+                            ],
                         }
                         for c in g.children
                     ],
                 }
                 for g in self.schools()
             ],
-            "unmatched": [
-                {"return": ref(u.ret), "reason": u.reason, "counted_for": u.counted_for}
-                for u in self.unmatched
-            ],
+            "unmatched": [{"return": ref(u.ret), "reason": u.reason} for u in self.unmatched],
         }
 
 
@@ -350,15 +353,14 @@ def outstanding(db: Session, authority: str, term: str) -> Outstanding:
         if owner is not None and owner[0] == term:
             this.children[owner[1]].returns.append(_matched(r, how))
         elif owner is not None:
-            if in_window(r):
-                name = terms[owner[0]].children[owner[1]].child_name
+            # A return of another term's child is listed there, as returned; here it is only
+            # noted at the same child, if this term expects them too.
+            if in_window(r) and owner[1] in this.children:
                 what = (
-                    f"a form of the {owner[0]} pack"
-                    if how == BY_FORM_ID
-                    else f"a form for {owner[0]}"
+                    f"the {owner[0]} pack's form" if how == BY_FORM_ID else f"a form for {owner[0]}"
                 )
-                unmatched.append(Unmatched(r, f"{what} ({name}), counted as returned for "
-                                           f"{owner[0]}", counted_for=owner[0]))  # fmt: skip
+                this.children[owner[1]].other_terms.append(
+                    Unmatched(_matched(r, how), what, counted_for=owner[0]))  # fmt: skip
         elif r.term == term or (r.term not in terms and in_window(r)):
             unmatched.append(Unmatched(r, _why_unmatched(r, authority, term)))
     return Outstanding(authority, term, this.packs, list(this.children.values()), unmatched,

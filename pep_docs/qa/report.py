@@ -309,15 +309,21 @@ def write_csv(cohort: Cohort, path: Path) -> None:
             writer.writerow([_cell(row, name) for name, _ in PEP_COLUMNS])
 
 
-def table(sheet: Any, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A titled table with a bold header, below what the sheet already holds (a blank row
-    between); shared by every workbook pep-docs writes."""
+def table(
+    sheet: Any, title: str | None, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """A table with a bold header, below what the sheet already holds (a blank row between),
+    under a title unless `title` is None (a mail merge wants the header in the first row);
+    shared by every workbook pep-docs writes."""
     from openpyxl.styles import Font
 
-    if sheet.max_row > 1 or sheet.cell(1, 1).value is not None:
+    # Only max_row: reading a cell of an empty sheet makes it, and the next append would then
+    # leave the first row blank.
+    if sheet.max_row > 1:
         sheet.append([])
-    sheet.append([title])
-    sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=12)
+    if title is not None:
+        sheet.append([title])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=12)
     sheet.append(list(header))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)

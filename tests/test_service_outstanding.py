@@ -1,0 +1,339 @@
+"""Returns still to come: a term's packs say which children a form was sent for, the returns'
+form identities say which came back; the page, the downloads and the API put them together.
+
+The web service in one process (embedded jobs), as in tests/test_service_web.py. Three packs of
+synthetic children (the fixture PEPs' prepopulated parts as cohort rows): two for 2026-autumn
+(the second re-made for two children, one of whom moved school) and one for 2027-spring; then
+forms come back as schools send them, filled in Word and in a PDF reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from pep_docs.db import AuditEvent, Pack, Return, session_scope
+from pep_docs.schema import get_pointer
+from pep_docs.synthetic import cohort_row_pointers
+from pep_docs.web import create_app
+from pep_docs.web.auth import create_user
+from tests.conftest import PEPS, load
+from tests.school_fill import fill, school_form
+from tests.school_fill_pdf import fill_as_school
+from tests.service import PASSWORD, csrf_token, wait_for
+from tests.test_service_web import finished, signed_in, upload
+
+AUTUMN, SPRING = "2026-autumn", "2027-spring"
+# child id: fixture PEP (all Central Bedfordshire, school age, 2026-autumn)
+CHILDREN = {
+    "CB00003": "cb-school-age-hard-name",  # Ștefan Popescu, Kingsmead & Vale School
+    "CB00004": "cb-school-age-ehcp",  # Leah Kowalski, Oakridge Special School
+    "CB00005": "cb-school-age-changed-school",  # Nadia Walsh, Hollyfield Academy
+    "CB00006": "cb-school-age-many-previous-targets",  # Harvey Lindqvist, Kingsmead & Vale
+    "CB00007": "cb-school-age-long-views",  # Oliver Osei, Hollyfield Academy
+    "CB00008": "cb-school-age-empty-optional",  # Tyler Hughes, Northgate Learning Centre
+    "CB00011": "cb-weak-vague-targets",  # Ethan Clarke, Hollyfield Academy
+    "CB00013": "cb-weak-late-return",  # Finley Ndlovu, St Aidan & St Hilda C of E Primary
+}
+NOT_A_FORM = ("this is not a Word (.docx) or PDF file, so it is kept but not read: ask the "
+              "school for the PEP form")  # fmt: skip
+
+
+def pep(child_id: str) -> dict:
+    return load(PEPS / f"{CHILDREN[child_id]}.json")
+
+
+def cohort(rows: list[dict]) -> bytes:
+    """A cohort CSV as a case-management export: the schema's prepopulated fields, dotted."""
+    pointers = cohort_row_pointers()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([p[1:].replace("/", ".") for p in pointers])
+    for doc in rows:
+        writer.writerow(["" if get_pointer(doc, p) is None else get_pointer(doc, p)
+                         for p in pointers])  # fmt: skip
+    return out.getvalue().encode()
+
+
+def make_pack(app, client, name: str, term: str, rows: list[dict]) -> tuple[str, dict[str, bytes]]:
+    """A pack made through the page; its id and its forms by '<child id>.<docx|pdf>'."""
+    token = csrf_token(client.get("/packs").text)
+    answer = client.post("/packs", data={"csrf_token": token, "term": term,
+                                         "formats": ["docx", "pdf"],
+                                         "cohort": (io.BytesIO(cohort(rows)), name)},
+                         content_type="multipart/form-data")  # fmt: skip
+    pack_id = answer.headers["Location"].rsplit("/", 1)[1]
+
+    def done():
+        with session_scope(app.config["PEP_DOCS"].database_url) as db:
+            pack = db.get(Pack, pack_id)
+            assert pack.status != "failed", pack.error
+            return pack.status == "done"
+
+    wait_for(done, 240, f"the pack {name} to be made")
+    data = client.get(f"/packs/{pack_id}/download").data
+    forms = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for member in z.namelist():
+            if member.endswith((".docx", ".pdf")):
+                stem, kind = member.rsplit("/", 1)[1].rsplit(".", 1)
+                forms[f"{stem.split(' ')[0]}.{kind}"] = z.read(member)
+    return pack_id, forms
+
+
+@pytest.fixture(scope="module")
+def term(tmp_path_factory):
+    """The service after three packs and the returns: (app, ids)."""
+    tmp = tmp_path_factory.mktemp("outstanding")
+    app = create_app({"DATA_DIR": str(tmp / "data"), "SECURE_COOKIES": True})
+    with session_scope(app.config["PEP_DOCS"].database_url) as db:
+        app.tokens = {
+            "cb": create_user(db, "officer@cb.example.invalid", PASSWORD,
+                              "central-bedfordshire", api_token=True),
+            "pb": create_user(db, "officer@pb.example.invalid", PASSWORD,
+                              "peterborough", api_token=True),
+        }  # fmt: skip
+    client = signed_in(app)
+    autumn = [pep(c) for c in ("CB00003", "CB00004", "CB00005", "CB00006", "CB00007",
+                               "CB00008", "CB00011")]  # fmt: skip
+    first, forms = make_pack(app, client, "autumn cohort.csv", AUTUMN, autumn)
+    # Made again for two children: Oliver has moved to Oakridge Special School.
+    oliver = pep("CB00007")
+    oliver["education_setting"]["name"] = "Oakridge Special School"
+    second, forms2 = make_pack(app, client, "autumn corrections.csv", AUTUMN,
+                               [oliver, pep("CB00011")])  # fmt: skip
+    finley = pep("CB00013")
+    spring, forms3 = make_pack(app, client, "spring cohort.csv", SPRING,
+                               [{**finley, "term": SPRING}, {**pep("CB00011"), "term": SPRING}])  # fmt: skip
+
+    nadia = fill(forms["CB00005.docx"], pep("CB00005"))[0]
+    sent = [
+        ("Nadia Walsh PEP.docx", nadia),  # Word, the first pack's form
+        ("Leah K.pdf", fill_as_school(forms["CB00004.pdf"], pep("CB00004"))),  # PDF
+        ("Leah K.docx", fill(forms["CB00004.docx"], pep("CB00004"))[0]),  # Leah's form again
+        # Oliver's school filled the first pack's form, not the re-made one: it still counts.
+        ("oliver.docx", fill(forms["CB00007.docx"], oliver)[0]),
+        # Harvey's form was made one at a time, not by a pack: matched by his child id.
+        ("Harvey.docx", school_form(pep("CB00006"))[0]),
+        # Ethan's form of the re-made autumn pack, sent after the spring pack was made.
+        ("Ethan.docx", fill(forms2["CB00011.docx"], pep("CB00011"))[0]),
+        # An autumn form for a child in no autumn pack.
+        ("Finley autumn.docx", school_form(finley)[0]),
+        ("Finley spring.docx", fill(forms3["CB00013.docx"], {**finley, "term": SPRING})[0]),
+        ("scan.pdf", b"MZ\x90\x00 this is a program, not a PDF"),
+    ]
+    upload(client, sent)
+    upload(client, [("Nadia Walsh PEP (copy).docx", nadia)])  # the same file: one return
+    with session_scope(app.config["PEP_DOCS"].database_url) as db:
+        ids = {r.original_name: r.id for r in db.scalars(select(Return))}
+    finished(app, list(ids.values()))
+    with session_scope(app.config["PEP_DOCS"].database_url) as db:
+        rows = {r.original_name: (r.status, r.rating) for r in db.scalars(select(Return))}
+    yield app, ids, rows, {"autumn": first, "autumn2": second, "spring": spring}
+    from pep_docs.jobs import forget_dispatchers
+
+    forget_dispatchers()
+
+
+def api_get(app, path: str, who: str = "cb"):
+    return app.test_client().get(path, headers={"Authorization": f"Bearer {app.tokens[who]}"})
+
+
+def test_every_form_came_back_as_the_school_sent_it(term):
+    app, ids, rows, _packs = term
+    assert sorted(ids) == ["Ethan.docx", "Finley autumn.docx", "Finley spring.docx",
+                           "Harvey.docx", "Leah K.docx", "Leah K.pdf", "Nadia Walsh PEP.docx",
+                           "oliver.docx", "scan.pdf"]  # fmt: skip
+    # Each read and rated as its fixture says (Oliver's too: only his school changed).
+    assert rows == {
+        "Ethan.docx": ("done", "Unsatisfactory"), "Finley autumn.docx": ("done", "Satisfactory"),
+        "Finley spring.docx": ("done", "Satisfactory"), "Harvey.docx": ("done", "Good"),
+        "Leah K.docx": ("done", "Good"), "Leah K.pdf": ("done", "Good"),
+        "Nadia Walsh PEP.docx": ("done", "Good"), "oliver.docx": ("done", "Good"),
+        "scan.pdf": ("failed", None),
+    }  # fmt: skip
+
+
+def test_the_api_gives_each_expected_child_returned_or_not_by_school(term):
+    app, ids, rows, packs = term
+    answer = api_get(app, f"/api/v1/outstanding/{AUTUMN}")
+    assert answer.status_code == 200
+    got = answer.json
+    assert (got["authority"], got["term"]) == ("central-bedfordshire", AUTUMN)
+    assert [(p["id"], p["cohort"], p["children"]) for p in got["packs"]] == [
+        (packs["autumn"], "autumn cohort.csv", 7), (packs["autumn2"], "autumn corrections.csv", 2)]  # fmt: skip
+    assert got["counts"] == {"expected": 7, "returned": 5, "still_to_come": 2, "unmatched": 1,
+                             "reading": 0}  # fmt: skip
+
+    def returns(child):
+        return [(r["file"], r["matched_by"], r["rating"], r["url"]) for r in child["returns"]]
+
+    def url(name):
+        return f"http://localhost/api/v1/returns/{ids[name]}"
+
+    schools = [(s["school"], s["expected"], s["returned"], s["still_to_come"],
+                [(c["child_id"], c["child_name"], c["returned"], returns(c))
+                 for c in s["children"]]) for s in got["schools"]]  # fmt: skip
+    r = {name: rating for name, (_, rating) in rows.items()}
+    assert schools == [
+        ("Kingsmead & Vale School", 2, 1, 1, [
+            ("CB00006", "Harvey Lindqvist", True,
+             [("Harvey.docx", "child id", r["Harvey.docx"], url("Harvey.docx"))]),
+            ("CB00003", "Ștefan Popescu", False, []),
+        ]),
+        ("Northgate Learning Centre", 1, 0, 1, [("CB00008", "Tyler Hughes", False, [])]),
+        ("Hollyfield Academy", 2, 2, 0, [
+            ("CB00011", "Ethan Clarke", True,
+             [("Ethan.docx", "form id", r["Ethan.docx"], url("Ethan.docx"))]),
+            ("CB00005", "Nadia Walsh", True, [("Nadia Walsh PEP.docx", "form id",
+                                               r["Nadia Walsh PEP.docx"],
+                                               url("Nadia Walsh PEP.docx"))]),
+        ]),
+        # Oliver is shown where the re-made pack says he is now.
+        ("Oakridge Special School", 2, 2, 0, [
+            ("CB00004", "Leah Kowalski", True,
+             [("Leah K.pdf", "form id", r["Leah K.pdf"], url("Leah K.pdf")),
+              ("Leah K.docx", "form id", r["Leah K.docx"], url("Leah K.docx"))]),
+            ("CB00007", "Oliver Osei", True,
+             [("oliver.docx", "form id", r["oliver.docx"], url("oliver.docx"))]),
+        ]),
+    ]  # fmt: skip
+    ethan = got["schools"][2]["children"][0]
+    assert len(ethan["form_ids"]) == 2  # a form of each autumn pack would count
+    assert [(u["return"]["file"], u["reason"]) for u in got["unmatched"]] == [
+        ("Finley autumn.docx", "a form for 2026-autumn, but no pack of 2026-autumn has the child "
+                               "CB00013")]  # fmt: skip
+
+
+def test_the_next_term_counts_its_own_returns_and_notes_last_terms_form(term):
+    app, ids, _rows, packs = term
+    got = api_get(app, f"/api/v1/outstanding/{SPRING}").json
+    assert got["counts"] == {"expected": 2, "returned": 1, "still_to_come": 1, "unmatched": 1,
+                             "reading": 0}  # fmt: skip
+    assert [(s["school"], [(c["child_name"], [r["file"] for r in c["returns"]],
+                            [(o["return"]["file"], o["term"]) for o in c["other_terms"]])
+                           for c in s["children"]]) for s in got["schools"]] == [
+        ("Hollyfield Academy", [("Ethan Clarke", [], [("Ethan.docx", AUTUMN)])]),
+        ("St Aidan & St Hilda C of E Primary School", [("Finley Ndlovu", ["Finley spring.docx"], [])]),
+    ]  # fmt: skip
+    # The file that could not be read was uploaded after the spring pack was made.
+    assert [(u["return"]["file"], u["reason"]) for u in got["unmatched"]] == [
+        ("scan.pdf", f"not read: {NOT_A_FORM}")]  # fmt: skip
+
+
+def test_the_page_lists_the_children_still_to_come_school_by_school(term):
+    app, ids, rows, packs = term
+    client = signed_in(app)
+    assert client.get("/outstanding").headers["Location"] == f"/outstanding/{SPRING}"
+    assert client.get(f"/outstanding?term={AUTUMN}").headers["Location"] == f"/outstanding/{AUTUMN}"
+    page = client.get(f"/outstanding/{AUTUMN}").text
+    assert '<h1 class="heading-l">Returns still to come for 2026-autumn</h1>' in page
+    assert ('<dd id="count-expected">7</dd>' in page and '<dd id="count-returned">5</dd>' in page
+            and '<dd id="count-still">2</dd>' in page)  # fmt: skip
+    headings = [line.split(">")[1].split("<")[0] for line in page.splitlines()
+                if line.startswith('<h2 class="heading-m"')]  # fmt: skip
+    assert headings == ["Kingsmead &amp; Vale School", "Northgate Learning Centre",
+                        "Hollyfield Academy", "Oakridge Special School"]  # fmt: skip
+    assert "<td>Ștefan Popescu</td><td>CB00003</td><td>school age</td>" in page
+    assert "<td>Tyler Hughes</td><td>CB00008</td><td>school age</td>" in page
+    assert "1 of 2 still to come" in page and "Every form returned (2)" in page
+    harvey = rows["Harvey.docx"][1]
+    assert (f'Returned: Harvey Lindqvist (<a href="/returns/{ids["Harvey.docx"]}">{harvey}'
+            '<span class="visually-hidden">: Harvey.docx</span></a>)') in page  # fmt: skip
+    assert f'<a href="/returns/{ids["Finley autumn.docx"]}">Finley autumn.docx</a>' in page
+    # Nothing of another term's list, and no file name used to match.
+    assert "Finley spring.docx" not in page and "scan.pdf" not in page
+    assert f'href="/outstanding/{AUTUMN}/download?format=csv"' in page
+    spring = client.get(f"/outstanding/{SPRING}").text
+    assert (f'Sent instead: <a href="/returns/{ids["Ethan.docx"]}">the 2026-autumn pack&#39;s '
+            "form</a>, counted for 2026-autumn") in spring  # fmt: skip
+    # Reachable from the navigation and from the term's pack page.
+    assert '<a href="/outstanding" aria-current="page">Still to come</a>' in spring
+    pack_page = client.get(f"/packs/{packs['autumn']}").text
+    assert f'<a href="/outstanding/{AUTUMN}">Returns still to come for {AUTUMN}</a>' in pack_page
+
+
+def test_the_list_downloads_as_csv_and_excel_for_chase_emails(term):
+    app, ids, rows, _packs = term
+    client = signed_in(app)
+    answer = client.get(f"/outstanding/{AUTUMN}/download?format=csv")
+    assert answer.headers["Content-Disposition"] == (
+        f"attachment; filename=still-to-come-central-bedfordshire-{AUTUMN}.csv")  # fmt: skip
+    table = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    r = {name: rating for name, (_, rating) in rows.items()}
+    forms = {row[1]: row[7] for row in table[1:]}
+    assert table == [
+        ["School", "Child ID", "Child", "Phase", "Returned", "Returns", "Ratings", "Form IDs"],
+        ["Kingsmead & Vale School", "CB00003", "Ștefan Popescu", "school age", "No", "", "",
+         forms["CB00003"]],
+        ["Kingsmead & Vale School", "CB00006", "Harvey Lindqvist", "school age", "Yes",
+         ids["Harvey.docx"], r["Harvey.docx"], forms["CB00006"]],
+        ["Northgate Learning Centre", "CB00008", "Tyler Hughes", "school age", "No", "", "",
+         forms["CB00008"]],
+        ["Hollyfield Academy", "CB00011", "Ethan Clarke", "school age", "Yes", ids["Ethan.docx"],
+         r["Ethan.docx"], forms["CB00011"]],
+        ["Hollyfield Academy", "CB00005", "Nadia Walsh", "school age", "Yes",
+         ids["Nadia Walsh PEP.docx"], r["Nadia Walsh PEP.docx"], forms["CB00005"]],
+        ["Oakridge Special School", "CB00004", "Leah Kowalski", "school age", "Yes",
+         f"{ids['Leah K.pdf']} {ids['Leah K.docx']}", f"{r['Leah K.pdf']}, {r['Leah K.docx']}",
+         forms["CB00004"]],
+        ["Oakridge Special School", "CB00007", "Oliver Osei", "school age", "Yes",
+         ids["oliver.docx"], r["oliver.docx"], forms["CB00007"]],
+    ]  # fmt: skip
+    assert [len(forms[c].split()) for c in ("CB00003", "CB00007", "CB00011")] == [1, 2, 2]
+
+    answer = client.get(f"/outstanding/{AUTUMN}/download?format=xlsx")
+    book = load_workbook(io.BytesIO(answer.data))
+    assert book.sheetnames == ["Still to come", "Not matched"]
+    sheet = [[c if c is not None else "" for c in row] for row in book["Still to come"].values]
+    assert sheet == table  # the header in the first row, for a mail merge
+    (title, header, finley) = [list(row) for row in book["Not matched"].values]
+    assert header == ["File", "Return ID", "Uploaded", "Child ID", "Form term", "Why it is listed"]
+    assert finley[:2] + finley[3:] == ["Finley autumn.docx", ids["Finley autumn.docx"], "CB00013",
+                                       AUTUMN, "a form for 2026-autumn, but no pack of "
+                                       "2026-autumn has the child CB00013"]  # fmt: skip
+    assert client.get(f"/outstanding/{AUTUMN}/download?format=pdf").status_code == 404
+
+
+def test_another_authority_sees_nothing_of_the_list(term):
+    app, _ids, _rows, _packs = term
+    other = signed_in(app, "officer@pb.example.invalid")
+    for path in (f"/outstanding/{AUTUMN}", f"/outstanding/{AUTUMN}/download?format=csv",
+                 f"/outstanding/{SPRING}"):  # fmt: skip
+        assert other.get(path).status_code == 404
+    assert "No term pack has been made yet" in other.get("/outstanding").text
+    answer = api_get(app, f"/api/v1/outstanding/{AUTUMN}", "pb")
+    assert answer.status_code == 404
+    assert answer.json == {"error": {"status": 404, "code": "not_found",
+                                     "message": "Not found: there is no such record for this account"}}  # fmt: skip
+    assert api_get(app, "/api/v1/outstanding/2025-autumn").status_code == 404
+    assert app.test_client().get(f"/api/v1/outstanding/{AUTUMN}").status_code == 401
+    assert app.test_client().get(f"/outstanding/{AUTUMN}").status_code == 302  # to sign in
+
+
+def test_each_look_at_the_list_is_audited(term):
+    app, _ids, _rows, _packs = term
+    settings = app.config["PEP_DOCS"]
+    with session_scope(settings.database_url) as db:
+        before = db.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    client = signed_in(app)
+    client.get(f"/outstanding/{AUTUMN}")
+    client.get(f"/outstanding/{AUTUMN}/download?format=xlsx")
+    api_get(app, f"/api/v1/outstanding/{SPRING}")
+    signed_in(app, "officer@pb.example.invalid").get(f"/outstanding/{AUTUMN}")  # a 404: no event
+    with session_scope(settings.database_url) as db:
+        cb = db.scalar(select(AuditEvent.user_id).where(AuditEvent.action == "pack.start").limit(1))
+        events = [(e.action, e.user_id, e.object_type, e.object_id, e.detail)
+                  for e in db.scalars(select(AuditEvent).where(AuditEvent.id > before,
+                                                               AuditEvent.action.startswith("outstanding"))
+                                      .order_by(AuditEvent.id))]  # fmt: skip
+    assert events == [
+        ("outstanding.view", cb, "term", AUTUMN, "page: 7 expected, 2 still to come"),
+        ("outstanding.download", cb, "term", AUTUMN, "xlsx: 7 expected, 2 still to come"),
+        ("outstanding.view", cb, "term", SPRING, "api: 2 expected, 1 still to come"),
+    ]
