@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 
 import pytest
@@ -235,23 +236,29 @@ def test_the_page_lists_the_children_still_to_come_school_by_school(term):
     assert '<h1 class="heading-l">Returns still to come for 2026-autumn</h1>' in page
     assert ('<dd id="count-expected">7</dd>' in page and '<dd id="count-returned">5</dd>' in page
             and '<dd id="count-still">2</dd>' in page)  # fmt: skip
-    headings = [line.split(">")[1].split("<")[0] for line in page.splitlines()
-                if line.startswith('<h2 class="heading-m"')]  # fmt: skip
-    assert headings == ["Kingsmead &amp; Vale School", "Northgate Learning Centre",
-                        "Hollyfield Academy", "Oakridge Special School"]  # fmt: skip
-    assert "<td>Ștefan Popescu</td><td>CB00003</td><td>school age</td>" in page
-    assert "<td>Tyler Hughes</td><td>CB00008</td><td>school age</td>" in page
-    assert "1 of 2 still to come" in page and "Every form returned (2)" in page
-    harvey = rows["Harvey.docx"][1]
-    assert (f'Returned: Harvey Lindqvist (<a href="/returns/{ids["Harvey.docx"]}">{harvey}'
-            '<span class="visually-hidden">: Harvey.docx</span></a>)') in page  # fmt: skip
+    schools = re.findall(r'<th scope="row">([^<]*)<span class="table__note">([^<]*)</span>', page)
+    assert schools == [("Kingsmead &amp; Vale School", "1 of 2 still to come"),
+                       ("Northgate Learning Centre", "1 of 1 still to come"),
+                       ("Hollyfield Academy", "none still to come"),
+                       ("Oakridge Special School", "none still to come")]  # fmt: skip
+    assert "By school: 2 of 4 with forms still to come" in page
+    assert '<li>Ștefan Popescu <span class="secondary">CB00003</span></li>' in page
+    assert '<li>Tyler Hughes <span class="secondary">CB00008</span></li>' in page
+    harvey, leah = rows["Harvey.docx"][1], rows["Leah K.pdf"][1]
+    assert (f'<li>Harvey Lindqvist: <a href="/returns/{ids["Harvey.docx"]}">{harvey}'
+            '<span class="visually-hidden"> (Harvey.docx)</span></a></li>') in page  # fmt: skip
+    assert (f'<li>Leah Kowalski: <a href="/returns/{ids["Leah K.pdf"]}">{leah}<span '
+            f'class="visually-hidden"> (Leah K.pdf)</span></a>, <a href="/returns/'
+            f'{ids["Leah K.docx"]}">{leah}<span class="visually-hidden"> (Leah K.docx)</span>'
+            "</a></li>") in page  # fmt: skip
     assert f'<a href="/returns/{ids["Finley autumn.docx"]}">Finley autumn.docx</a>' in page
     # Nothing of another term's list, and no file name used to match.
     assert "Finley spring.docx" not in page and "scan.pdf" not in page
     assert f'href="/outstanding/{AUTUMN}/download?format=csv"' in page
     spring = client.get(f"/outstanding/{SPRING}").text
-    assert (f'Sent instead: <a href="/returns/{ids["Ethan.docx"]}">the 2026-autumn pack&#39;s '
-            "form</a>, counted for 2026-autumn") in spring  # fmt: skip
+    assert ('<li>Ethan Clarke <span class="secondary">CB00011</span><span class="table__note">'
+            f'Sent instead: <a href="/returns/{ids["Ethan.docx"]}">the 2026-autumn pack&#39;s '
+            "form</a>, counted for 2026-autumn</span></li>") in spring  # fmt: skip
     # Reachable from the navigation and from the term's pack page.
     assert '<a href="/outstanding" aria-current="page">Still to come</a>' in spring
     pack_page = client.get(f"/packs/{packs['autumn']}").text
