@@ -87,11 +87,16 @@ def make_pack(app, client, name: str, term: str, rows: list[dict]) -> tuple[str,
     return pack_id, forms
 
 
-@pytest.fixture(scope="module")
-def term(tmp_path_factory):
-    """The service after three packs and the returns: (app, ids)."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def term(request, tmp_path_factory):
+    """The service after three packs and the returns: `(app, return ids by file name, (status,
+    rating) by file name, pack ids)`. On SQLite and on PostgreSQL: the identity of each return
+    is read from its stored extraction by a JSON path, which is SQL of each database's own."""
     tmp = tmp_path_factory.mktemp("outstanding")
-    app = create_app({"DATA_DIR": str(tmp / "data"), "SECURE_COOKIES": True})
+    url = (
+        request.getfixturevalue("postgres").new_database() if request.param == "postgresql" else ""
+    )
+    app = create_app({"DATA_DIR": str(tmp / "data"), "SECURE_COOKIES": True, "DATABASE_URL": url})
     with session_scope(app.config["PEP_DOCS"].database_url) as db:
         app.tokens = {
             "cb": create_user(db, "officer@cb.example.invalid", PASSWORD,
