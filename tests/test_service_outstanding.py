@@ -13,12 +13,14 @@ import csv
 import io
 import re
 import zipfile
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from pep_docs.db import AuditEvent, Pack, Return, session_scope
+from pep_docs.errors import PepDocsError
 from pep_docs.schema import get_pointer
 from pep_docs.synthetic import cohort_row_pointers
 from pep_docs.web import create_app
@@ -349,3 +351,93 @@ def test_each_look_at_the_list_is_audited(term):
         ("outstanding.download", cb, "term", AUTUMN, "xlsx: 7 expected, 2 still to come"),
         ("outstanding.view", cb, "term", SPRING, "api: 2 expected, 1 still to come"),
     ]
+
+
+# -- the matching rules, on database rows made directly (no forms, no jobs) -------------------
+
+T0 = datetime(2026, 9, 1, 9, 0)
+
+
+def _at(days: int) -> datetime:
+    return T0 + timedelta(days=days)
+
+
+def _pack(db, user, term, created, children, status="done"):
+    plan = {"children": [{"child_id": c, "child_name": f"Child {c}", "school": school,
+                          "phase": "school_age", "form_id": form,
+                          "sort_key": [school.casefold(), c, "", c]}
+                         for c, school, form in children]}  # fmt: skip
+    db.add(Pack(authority="central-bedfordshire", term=term, requested_by=user, created=created,
+                cohort_name=f"{term}.csv", cohort_stored="x.csv", status=status, plan=plan))  # fmt: skip
+
+
+def _return(db, user, name, uploaded, form=None, data=None, status="done", kind="docx"):
+    extraction = None if form is None else {"form": form, "data": data or {}}
+    db.add(Return(id=name, authority="central-bedfordshire", uploaded_by=user, uploaded=uploaded,
+                  original_name=name, stored_name=name, sha256=name, size=1, kind=kind,
+                  status=status, extraction=extraction,
+                  error="not a form" if status == "failed" else None))  # fmt: skip
+
+
+@pytest.fixture
+def rows(tmp_path):
+    from pep_docs.db import User
+
+    url = f"sqlite:///{tmp_path / 'rules.sqlite3'}"
+    with session_scope(url) as db:
+        db.add(User(id=1, email="o@cb.example.invalid", password_hash="x",
+                    authority="central-bedfordshire"))  # fmt: skip
+        db.flush()
+        _pack(db, 1, AUTUMN, _at(0), [("A", "Oak School", "fA"), ("B", "Ash School", "fB")])
+        _pack(db, 1, AUTUMN, _at(1), [("C", "Ash School", "fC")], status="failed")  # never sent
+        _pack(db, 1, SPRING, _at(10), [("A", "Oak School", "fA2")])
+        autumn = {"authority": "central-bedfordshire", "term": AUTUMN}
+        _return(db, 1, "before any pack", _at(-1), status="failed")
+        _return(db, 1, "A by form id", _at(2), {**autumn, "form_id": "fA", "child_id": "A"})
+        _return(db, 1, "B by child id", _at(2), {}, {"term": AUTUMN, "child_id": "B"})
+        _return(db, 1, "C of a failed pack", _at(3), {**autumn, "form_id": "fC", "child_id": "C"})
+        _return(db, 1, "B of another authority", _at(3),
+                {"authority": "peterborough", "term": AUTUMN, "child_id": "B"})  # fmt: skip
+        _return(db, 1, "no term", _at(4), {"authority": "central-bedfordshire"})
+        _return(db, 1, "being read", _at(4), status="running")
+        _return(db, 1, "a zip", _at(4), status="done", kind="zip")
+        _return(db, 1, "summer form", _at(11), {**autumn, "term": "2026-summer", "child_id": "A"})
+        _return(
+            db, 1, "A's autumn form late", _at(12), {**autumn, "form_id": "fA", "child_id": "A"}
+        )
+        _return(db, 1, "not read in spring", _at(13), status="failed")
+    return url
+
+
+def test_a_return_is_matched_by_form_id_else_child_id_and_each_other_is_listed_once(rows):
+    from pep_docs.outstanding import outstanding, terms_with_packs
+
+    with session_scope(rows) as db:
+        assert terms_with_packs(db, "central-bedfordshire") == [SPRING, AUTUMN]
+        assert terms_with_packs(db, "peterborough") == []
+        autumn = outstanding(db, "central-bedfordshire", AUTUMN)
+        spring = outstanding(db, "central-bedfordshire", SPRING)
+        with pytest.raises(PepDocsError) as error:
+            outstanding(db, "peterborough", AUTUMN)
+    assert str(error.value) == ("no term pack for 2026-autumn has been made (make the term's "
+                                "pack first; the list is of the children in it)")  # fmt: skip
+    assert (autumn.expected, autumn.returned, autumn.still_to_come, autumn.reading) == (2, 2, 0, 1)
+    assert [(c.child_id, [(r.id, r.matched_by) for r in c.returns]) for c in autumn.children] == [
+        ("A", [("A by form id", "form id"), ("A's autumn form late", "form id")]),
+        ("B", [("B by child id", "child id")]),
+    ]  # fmt: skip
+    assert [(g.school, [c.child_id for c in g.children]) for g in autumn.schools()] == [
+        ("Ash School", ["B"]), ("Oak School", ["A"])]  # fmt: skip
+    assert [(u.ret.id, u.reason) for u in autumn.unmatched] == [
+        ("B of another authority", "a form of another authority (peterborough)"),
+        ("C of a failed pack", "a form for 2026-autumn, but no pack of 2026-autumn has the child C"),
+        ("no term", "the form names no term, so it was not made by a term pack"),
+    ]  # fmt: skip
+    assert (spring.expected, spring.returned, spring.still_to_come, spring.reading) == (1, 0, 1, 0)
+    (a,) = spring.children
+    assert [(u.ret.id, u.reason, u.counted_for) for u in a.other_terms] == [
+        ("A's autumn form late", "the 2026-autumn pack's form", AUTUMN)]  # fmt: skip
+    assert [(u.ret.id, u.reason) for u in spring.unmatched] == [
+        ("summer form", "a form for 2026-summer, a term with no pack here"),
+        ("not read in spring", "not read: not a form"),
+    ]  # fmt: skip
