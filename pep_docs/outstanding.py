@@ -16,7 +16,8 @@ A child is expected once per term however many packs of the term hold them. A re
 second cohort file for the same term, say with a corrected school) gives the child a new form
 id: a form of either pack counts as the child's return, since a school may fill in whichever it
 has; the name, school and phase shown are the newest pack's, as the newer cohort is the one to
-chase by.
+chase by. A re-made pack adds to the term's children and never removes one: a child left out
+of it (say, no longer in care) is still expected, since the first pack's form was sent.
 
 A return matched to a child of one term is that term's, and listed there only. Every other
 return is listed, so none is lost, with exactly one term: a read form naming a term with packs
@@ -72,7 +73,6 @@ class ExpectedChild:
     phase: str
     sort_key: tuple[str, ...]
     form_ids: list[str] = field(default_factory=list)
-    pack_ids: list[str] = field(default_factory=list)
     returns: list[ReturnRef] = field(default_factory=list)
     # Forms of this child for another term, uploaded while this term was the latest: a school
     # that sent last term's form again thinks it has returned this one.
@@ -277,8 +277,6 @@ def _terms(packs: Iterable[Pack]) -> tuple[dict[str, _Term], dict[str, tuple[str
                 child.sort_key = key
             if p["form_id"] not in child.form_ids:
                 child.form_ids.append(p["form_id"])
-            if pack.id not in child.pack_ids:
-                child.pack_ids.append(pack.id)
             forms[p["form_id"]] = (pack.term, p["child_id"])
     return terms, forms
 
