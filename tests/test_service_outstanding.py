@@ -441,3 +441,14 @@ def test_a_return_is_matched_by_form_id_else_child_id_and_each_other_is_listed_o
         ("summer form", "a form for 2026-summer, a term with no pack here"),
         ("not read in spring", "not read: not a form"),
     ]  # fmt: skip
+
+
+def test_the_page_reloads_itself_while_files_of_its_term_are_being_read(rows, tmp_path):
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": rows}, start_jobs=False)
+    with session_scope(rows) as db:
+        create_user(db, "officer@cb.example.invalid", PASSWORD, "central-bedfordshire")
+    client = signed_in(app)
+    page = client.get(f"/outstanding/{AUTUMN}").text
+    assert ('<div class="inset-text" role="status" data-refresh="10">1 uploaded file is still '
+            "being read: the list may change when it is.</div>") in page  # fmt: skip
+    assert "data-refresh" not in client.get(f"/outstanding/{SPRING}").text
