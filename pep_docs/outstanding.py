@@ -212,7 +212,8 @@ class Outstanding:
 
 
 # The columns of the downloadable list: one row per expected child, to mail-merge chase e-mails.
-COLUMNS = ("School", "Child ID", "Child", "Phase", "Returned", "Returns", "Ratings", "Form IDs")
+COLUMNS = ("School", "Child ID", "Child", "Phase", "Returned", "Returns", "Ratings", "Form IDs",
+           "Sent instead")  # fmt: skip
 
 
 def table_rows(report: Outstanding) -> list[list[str]]:
@@ -224,7 +225,8 @@ def table_rows(report: Outstanding) -> list[list[str]]:
                          child.phase.replace("_", " "), "Yes" if child.returned else "No",
                          " ".join(r.id for r in child.returns),
                          ", ".join(r.rating or "" for r in child.returns if r.rating),
-                         " ".join(child.form_ids)])  # fmt: skip
+                         " ".join(child.form_ids),
+                         "; ".join(f"{u.reason} (return {u.ret.id})" for u in child.other_terms)])  # fmt: skip
     return rows
 
 

@@ -282,22 +282,23 @@ def test_the_list_downloads_as_csv_and_excel_for_chase_emails(term):
     r = {name: rating for name, (_, rating) in rows.items()}
     forms = {row[1]: row[7] for row in table[1:]}
     assert table == [
-        ["School", "Child ID", "Child", "Phase", "Returned", "Returns", "Ratings", "Form IDs"],
+        ["School", "Child ID", "Child", "Phase", "Returned", "Returns", "Ratings", "Form IDs",
+         "Sent instead"],
         ["Kingsmead & Vale School", "CB00003", "Ștefan Popescu", "school age", "No", "", "",
-         forms["CB00003"]],
+         forms["CB00003"], ""],
         ["Kingsmead & Vale School", "CB00006", "Harvey Lindqvist", "school age", "Yes",
-         ids["Harvey.docx"], r["Harvey.docx"], forms["CB00006"]],
+         ids["Harvey.docx"], r["Harvey.docx"], forms["CB00006"], ""],
         ["Northgate Learning Centre", "CB00008", "Tyler Hughes", "school age", "No", "", "",
-         forms["CB00008"]],
+         forms["CB00008"], ""],
         ["Hollyfield Academy", "CB00011", "Ethan Clarke", "school age", "Yes", ids["Ethan.docx"],
-         r["Ethan.docx"], forms["CB00011"]],
+         r["Ethan.docx"], forms["CB00011"], ""],
         ["Hollyfield Academy", "CB00005", "Nadia Walsh", "school age", "Yes",
-         ids["Nadia Walsh PEP.docx"], r["Nadia Walsh PEP.docx"], forms["CB00005"]],
+         ids["Nadia Walsh PEP.docx"], r["Nadia Walsh PEP.docx"], forms["CB00005"], ""],
         ["Oakridge Special School", "CB00004", "Leah Kowalski", "school age", "Yes",
          f"{ids['Leah K.pdf']} {ids['Leah K.docx']}", f"{r['Leah K.pdf']}, {r['Leah K.docx']}",
-         forms["CB00004"]],
+         forms["CB00004"], ""],
         ["Oakridge Special School", "CB00007", "Oliver Osei", "school age", "Yes",
-         ids["oliver.docx"], r["oliver.docx"], forms["CB00007"]],
+         ids["oliver.docx"], r["oliver.docx"], forms["CB00007"], ""],
     ]  # fmt: skip
     assert [len(forms[c].split()) for c in ("CB00003", "CB00007", "CB00011")] == [1, 2, 2]
 
@@ -312,6 +313,11 @@ def test_the_list_downloads_as_csv_and_excel_for_chase_emails(term):
                                        AUTUMN, "a form for 2026-autumn, but no pack of "
                                        "2026-autumn has the child CB00013"]  # fmt: skip
     assert client.get(f"/outstanding/{AUTUMN}/download?format=pdf").status_code == 404
+    spring = client.get(f"/outstanding/{SPRING}/download?format=csv").data.decode("utf-8-sig")
+    assert [(row[2], row[4], row[8]) for row in list(csv.reader(io.StringIO(spring)))[1:]] == [
+        ("Ethan Clarke", "No", f"the 2026-autumn pack's form (return {ids['Ethan.docx']})"),
+        ("Finley Ndlovu", "Yes", ""),
+    ]
 
 
 def test_another_authority_sees_nothing_of_the_list(term):
