@@ -30,16 +30,19 @@ school that sent last term's form again thinks it has returned this one).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pep_docs.cohort import read_cohort
 from pep_docs.db import DONE, FAILED, QUEUED, RUNNING, Pack, Return
 from pep_docs.errors import PepDocsError
+from pep_docs.schema import Field, get_pointer, load_model
 
 NO_SCHOOL = "No setting recorded"
 BY_FORM_ID, BY_CHILD_ID = "form id", "child id"
@@ -113,6 +116,8 @@ class PackRef:
     cohort_name: str
     created: datetime
     children: int
+    # The cohort file as the service stored it (in its uploads folder).
+    cohort_stored: str = ""
 
 
 @dataclass
@@ -126,6 +131,8 @@ class Outstanding:
     unmatched: list[Unmatched]
     # Returns in the term's window not read yet: the list may change when they are.
     reading: int = 0
+    # Each child's designated teacher, by child id, when `add_contacts` has read them.
+    contacts: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def expected(self) -> int:
@@ -214,10 +221,47 @@ class Outstanding:
 # The columns of the downloadable list: one row per expected child, to mail-merge chase e-mails.
 COLUMNS = ("School", "Child ID", "Child", "Phase", "Returned", "Returns", "Ratings", "Form IDs",
            "Sent instead")  # fmt: skip
+# Whom a chase e-mail goes to: the child's designated teacher, as the cohort file names them.
+# The columns are that group's fields, as the schema has them.
+CHASE_CONTACT = "/contacts/designated_teacher"
+
+
+def contact_fields() -> list[tuple[str, str]]:
+    """`(pointer, column title)` of each field of `CHASE_CONTACT`, from the schema."""
+    group = load_model().node(CHASE_CONTACT)
+    return [(f.pointer, f"{group.title}: {f.title}") for f in group.children
+            if isinstance(f, Field)]  # fmt: skip
+
+
+def columns() -> list[str]:
+    """The download's columns: `COLUMNS`, then the designated teacher's fields."""
+    return [*COLUMNS, *(title for _, title in contact_fields())]
+
+
+def add_contacts(report: Outstanding, cohort_files: Mapping[str, Path]) -> None:
+    """Each child's designated teacher from the cohort files of the term's packs (by pack id;
+    the newer pack's wins, as for the name and school). The packs keep no child's data but the
+    service keeps the cohort file; a file gone or unreadable leaves its children's blank."""
+    wanted = {c.child_id for c in report.children}
+    pointers = [p for p, _ in contact_fields()]
+    for pack in report.packs:
+        path = cohort_files.get(pack.id)
+        if path is None or not path.is_file():
+            continue
+        try:
+            for row in read_cohort(path, authority=report.authority, term=report.term):
+                child_id = str(row.data.get("child_id") or "")
+                if child_id in wanted:
+                    values = [get_pointer(row.data, p) for p in pointers]
+                    report.contacts[child_id] = ["" if v is None else str(v) for v in values]
+        except PepDocsError:
+            continue
 
 
 def table_rows(report: Outstanding) -> list[list[str]]:
-    """`COLUMNS` for each expected child, in the page's order (still to come first per school)."""
+    """`columns()` for each expected child, in the page's order (still to come first per
+    school); the designated teacher's blank unless `add_contacts` found them."""
+    blank = [""] * len(contact_fields())
     rows = []
     for group in report.schools():
         for child in group.still_to_come + group.returned:
@@ -226,7 +270,8 @@ def table_rows(report: Outstanding) -> list[list[str]]:
                          " ".join(r.id for r in child.returns),
                          ", ".join(r.rating or "" for r in child.returns if r.rating),
                          " ".join(child.form_ids),
-                         "; ".join(f"{u.reason} (return {u.ret.id})" for u in child.other_terms)])  # fmt: skip
+                         "; ".join(f"{u.reason} (return {u.ret.id})" for u in child.other_terms),
+                         *report.contacts.get(child.child_id, blank)])  # fmt: skip
     return rows
 
 
@@ -262,7 +307,9 @@ def _terms(packs: Iterable[Pack]) -> tuple[dict[str, _Term], dict[str, tuple[str
     for pack in packs:  # oldest first: a newer pack's details replace an older one's
         term = terms.setdefault(pack.term, _Term(opened=pack.created))
         planned = pack.plan.get("children") or []
-        term.packs.append(PackRef(pack.id, pack.cohort_name, pack.created, len(planned)))
+        term.packs.append(
+            PackRef(pack.id, pack.cohort_name, pack.created, len(planned), pack.cohort_stored)
+        )
         for p in planned:
             key = tuple(p.get("sort_key") or ("", "", "", p["child_id"]))
             child = term.children.get(p["child_id"])
@@ -386,6 +433,8 @@ def _why_unmatched(r: ReturnRef, authority: str, term: str) -> str:
 __all__ = [
     "COLUMNS",
     "UNMATCHED_COLUMNS",
+    "add_contacts",
+    "columns",
     "ExpectedChild",
     "Outstanding",
     "ReturnRef",

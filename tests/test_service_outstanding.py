@@ -43,6 +43,9 @@ CHILDREN = {
     "CB00011": "cb-weak-vague-targets",  # Ethan Clarke, Hollyfield Academy
     "CB00013": "cb-weak-late-return",  # Finley Ndlovu, St Aidan & St Hilda C of E Primary
 }
+# Oliver's designated teacher at his new school (the re-made pack's cohort row).
+OLIVERS_NEW_TEACHER = {"name": "Ama Mensah", "organisation": "Oakridge Special School",
+                       "email": "ama.mensah@oakridge.example", "phone": "01632 960999"}  # fmt: skip
 NOT_A_FORM = ("this is not a Word (.docx) or PDF file, so it is kept but not read: ask the "
               "school for the PEP form")  # fmt: skip
 
@@ -113,6 +116,7 @@ def term(request, tmp_path_factory):
     # Made again for two children: Oliver has moved to Oakridge Special School.
     oliver = pep("CB00007")
     oliver["education_setting"]["name"] = "Oakridge Special School"
+    oliver["contacts"]["designated_teacher"] = OLIVERS_NEW_TEACHER
     second, forms2 = make_pack(app, client, "autumn corrections.csv", AUTUMN,
                                [oliver, pep("CB00011")])  # fmt: skip
     finley = pep("CB00013")
@@ -272,6 +276,16 @@ def test_the_page_lists_the_children_still_to_come_school_by_school(term):
     assert f'<a href="/outstanding/{AUTUMN}">Returns still to come for {AUTUMN}</a>' in pack_page
 
 
+def teacher(child_id: str) -> list[str]:
+    """The designated teacher's name, organisation, e-mail and phone the cohort file gave."""
+    found = (
+        OLIVERS_NEW_TEACHER
+        if child_id == "CB00007"
+        else pep(child_id)["contacts"]["designated_teacher"]
+    )
+    return [found["name"], found["organisation"], found["email"], found["phone"]]
+
+
 def test_the_list_downloads_as_csv_and_excel_for_chase_emails(term):
     app, ids, rows, _packs = term
     client = signed_in(app)
@@ -283,22 +297,23 @@ def test_the_list_downloads_as_csv_and_excel_for_chase_emails(term):
     forms = {row[1]: row[7] for row in table[1:]}
     assert table == [
         ["School", "Child ID", "Child", "Phase", "Returned", "Returns", "Ratings", "Form IDs",
-         "Sent instead"],
+         "Sent instead", "Designated teacher: Name", "Designated teacher: Organisation or team",
+         "Designated teacher: Email", "Designated teacher: Phone"],
         ["Kingsmead & Vale School", "CB00003", "Ștefan Popescu", "school age", "No", "", "",
-         forms["CB00003"], ""],
+         forms["CB00003"], "", *teacher("CB00003")],
         ["Kingsmead & Vale School", "CB00006", "Harvey Lindqvist", "school age", "Yes",
-         ids["Harvey.docx"], r["Harvey.docx"], forms["CB00006"], ""],
+         ids["Harvey.docx"], r["Harvey.docx"], forms["CB00006"], "", *teacher("CB00006")],
         ["Northgate Learning Centre", "CB00008", "Tyler Hughes", "school age", "No", "", "",
-         forms["CB00008"], ""],
+         forms["CB00008"], "", *teacher("CB00008")],
         ["Hollyfield Academy", "CB00011", "Ethan Clarke", "school age", "Yes", ids["Ethan.docx"],
-         r["Ethan.docx"], forms["CB00011"], ""],
+         r["Ethan.docx"], forms["CB00011"], "", *teacher("CB00011")],
         ["Hollyfield Academy", "CB00005", "Nadia Walsh", "school age", "Yes",
-         ids["Nadia Walsh PEP.docx"], r["Nadia Walsh PEP.docx"], forms["CB00005"], ""],
+         ids["Nadia Walsh PEP.docx"], r["Nadia Walsh PEP.docx"], forms["CB00005"], "", *teacher("CB00005")],
         ["Oakridge Special School", "CB00004", "Leah Kowalski", "school age", "Yes",
          f"{ids['Leah K.pdf']} {ids['Leah K.docx']}", f"{r['Leah K.pdf']}, {r['Leah K.docx']}",
-         forms["CB00004"], ""],
+         forms["CB00004"], "", *teacher("CB00004")],
         ["Oakridge Special School", "CB00007", "Oliver Osei", "school age", "Yes",
-         ids["oliver.docx"], r["oliver.docx"], forms["CB00007"], ""],
+         ids["oliver.docx"], r["oliver.docx"], forms["CB00007"], "", *teacher("CB00007")],
     ]  # fmt: skip
     assert [len(forms[c].split()) for c in ("CB00003", "CB00007", "CB00011")] == [1, 2, 2]
 
@@ -415,8 +430,8 @@ def rows(tmp_path):
     return url
 
 
-def test_a_return_is_matched_by_form_id_else_child_id_and_each_other_is_listed_once(rows):
-    from pep_docs.outstanding import outstanding, terms_with_packs
+def test_a_return_is_matched_by_form_id_else_child_id_and_each_other_is_listed_once(rows, tmp_path):
+    from pep_docs.outstanding import add_contacts, outstanding, table_rows, terms_with_packs
 
     with session_scope(rows) as db:
         assert terms_with_packs(db, "central-bedfordshire") == [SPRING, AUTUMN]
@@ -447,6 +462,12 @@ def test_a_return_is_matched_by_form_id_else_child_id_and_each_other_is_listed_o
         ("summer form", "a form for 2026-summer, a term with no pack here"),
         ("not read in spring", "not read: not a form"),
     ]  # fmt: skip
+    # A cohort file gone, or one that cannot be read: the designated teacher is left blank.
+    (tmp_path / "garbled.csv").write_bytes(b"\x00\x01\x02")
+    add_contacts(spring, {p.id: tmp_path / "garbled.csv" for p in spring.packs})
+    add_contacts(autumn, {p.id: tmp_path / "gone.csv" for p in autumn.packs})
+    assert (autumn.contacts, spring.contacts) == ({}, {})
+    assert [row[-4:] for row in table_rows(autumn)] == [["", "", "", ""]] * 2
 
 
 def test_the_page_reloads_itself_while_files_of_its_term_are_being_read(rows, tmp_path):

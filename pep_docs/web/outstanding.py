@@ -7,15 +7,27 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
+from pep_docs import files
 from pep_docs.db import audit
 from pep_docs.errors import PepDocsError
 from pep_docs.outstanding import (
-    COLUMNS,
     UNMATCHED_COLUMNS,
     Outstanding,
+    add_contacts,
+    columns,
     outstanding,
     table_rows,
     terms_with_packs,
@@ -66,18 +78,21 @@ def show(term: str) -> Any:
 
 @bp.get("/outstanding/<term>/download")
 def download(term: str) -> Any:
-    """`?format=csv` (one row per expected child) or `xlsx` (that, and the returns matched to
-    no child on a second sheet)."""
+    """`?format=csv` (one row per expected child, with their designated teacher from the
+    cohort file) or `xlsx` (that, and the returns matched to no child on a second sheet)."""
     kind = request.args.get("format", "csv")
     if kind not in ("csv", "xlsx"):
         abort(404)
     report = for_term(term)
+    settings = current_app.config["PEP_DOCS"]
+    add_contacts(report, {p.id: files.path_of(settings, "uploads", p.cohort_stored)
+                          for p in report.packs if p.cohort_stored})  # fmt: skip
     audited(report, "outstanding.download", kind)
     name = f"still-to-come-{report.authority}-{report.term}.{kind}"
     if kind == "csv":
         text = io.StringIO()
         writer = csv.writer(text)
-        writer.writerow(COLUMNS)
+        writer.writerow(columns())
         writer.writerows(table_rows(report))
         # With a byte-order mark, Excel opens it as UTF-8 (names outside ASCII survive).
         body, mimetype = ("\ufeff" + text.getvalue()).encode(), "text/csv"
@@ -97,7 +112,7 @@ def workbook(report: Outstanding) -> bytes:
     wb = Workbook()
     sheet = wb.active
     sheet.title = "Still to come"
-    table(sheet, None, COLUMNS, table_rows(report))
+    table(sheet, None, columns(), table_rows(report))
     if report.unmatched:
         table(wb.create_sheet("Not matched"), "Returns that match no child of this term's packs",
               UNMATCHED_COLUMNS, unmatched_rows(report))  # fmt: skip
