@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -462,6 +463,17 @@ def test_a_return_is_matched_by_form_id_else_child_id_and_each_other_is_listed_o
         ("summer form", "a form for 2026-summer, a term with no pack here"),
         ("not read in spring", "not read: not a form"),
     ]  # fmt: skip
+    # A file's name is kept as text in the workbook, never as a formula Excel would run.
+    from openpyxl import load_workbook as load
+
+    from pep_docs.outstanding import Unmatched
+    from pep_docs.web.outstanding import workbook
+
+    named = replace(autumn.unmatched[0].ret, file='=HYPERLINK("https://x.invalid","PEP").docx')
+    autumn.unmatched.append(Unmatched(named, "a test"))
+    cell = load(io.BytesIO(workbook(autumn)))["Not matched"]["A6"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("https://x.invalid","PEP").docx', "s")
+    autumn.unmatched.pop()
     # A cohort file gone, or one that cannot be read: the designated teacher is left blank.
     (tmp_path / "garbled.csv").write_bytes(b"\x00\x01\x02")
     add_contacts(spring, {p.id: tmp_path / "garbled.csv" for p in spring.packs})

@@ -329,6 +329,11 @@ def table(
         cell.font = Font(bold=True)
     for r in rows:
         sheet.append(list(r))
+        for cell in sheet[sheet.max_row]:
+            # openpyxl takes text starting with "=" for a formula; a file's name a school chose
+            # ("=HYPERLINK(...).docx") must stay text that Excel shows, not runs.
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def fit_columns(wb: Any) -> None:
