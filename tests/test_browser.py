@@ -238,3 +238,83 @@ def test_an_officer_uploads_a_zip_of_forms_and_sees_each_read_as_its_own_return(
     page.get_by_role("link", name="Show all returns").click()
     expect(page.locator("tbody tr")).to_have_count(5)
     context.close()
+
+
+def test_an_officer_sees_which_returns_are_still_to_come_school_by_school(
+    server, browser, tmp_path
+):
+    """A spring pack of eight children, four forms back as the schools sent them (two Word,
+    two PDF, renamed), and one spring form of a child in no spring pack."""
+    with open(FIXTURES / "cohort.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        rows = [{**r, "term": "2027-spring"} for r in reader
+                if r["authority"] == AUTHORITY and r["phase"] == "school_age"][:8]  # fmt: skip
+        fields = reader.fieldnames
+    cohort = tmp_path / "spring cohort.csv"
+    with open(cohort, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    stray = tmp_path / "PEP spring.docx"
+    stray.write_bytes(render(prepare(data={**load(FIXTURE), "term": "2027-spring"}), "docx"))
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(server + "/packs")
+    page.get_by_label("E-mail address").fill("officer@cb.example.invalid")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Term").select_option("2027-spring")
+    page.get_by_label("Cohort file").set_input_files(str(cohort))
+    page.get_by_role("button", name="Make the pack").click()
+    link = page.get_by_role("link", name="Download the pack (.zip)")
+    link.wait_for(timeout=180_000)
+    with page.expect_download() as download:
+        link.click()
+    sent = []
+    with zipfile.ZipFile(download.value.path()) as z:
+        for member in sorted(z.namelist()):
+            child_id = member.rsplit("/", 1)[-1].split(" ")[0]
+            kind = {"CB00101": "docx", "CB00102": "pdf", "CB00104": "docx", "CB00105": "pdf"}
+            if member.endswith(f".{kind.get(child_id)}"):
+                path = tmp_path / f"PEP {child_id[-3:]} from school.{kind[child_id]}"
+                path.write_bytes(z.read(member))
+                sent.append(str(path))
+    assert len(sent) == 4
+
+    page.get_by_role("link", name="Returns still to come for 2027-spring").click()
+    page.get_by_role("heading", name="Returns still to come for 2027-spring").wait_for()
+    assert page.locator("#count-returned").inner_text() == "0"
+    page.get_by_role("link", name="Returns", exact=True).click()
+    page.get_by_label("Upload returned forms").set_input_files([*sent, str(stray)])
+    page.get_by_role("button", name="Upload and read").click()
+    page.get_by_text("5 files received").wait_for()
+    # The list reloads itself until nothing is waiting or being read.
+    expect(page.locator("tbody .tag--grey, tbody .tag--blue")).to_have_count(0, timeout=120_000)
+
+    page.get_by_role("link", name="Still to come").click()
+    page.get_by_role("heading", name="Returns still to come for 2027-spring").wait_for()
+    counts = [page.locator(f"#count-{n}").inner_text() for n in ("expected", "returned", "still")]
+    assert counts == ["8", "4", "4"]
+    schools = [t.splitlines() for t in page.locator("#schools tbody th").all_inner_texts()]
+    assert schools == [["Hollyfield Academy", "1 of 1 still to come"],
+                       ["Kingsmead & Vale School", "1 of 1 still to come"],
+                       ["Northgate Learning Centre", "1 of 2 still to come"],
+                       ["St Aidan & St Hilda C of E Primary School", "1 of 1 still to come"],
+                       ["Meadowbrook Primary School", "none still to come"],
+                       ["Oakridge Special School", "none still to come"]]  # fmt: skip
+    waiting = page.locator("#schools tbody td:nth-child(2) li").all_inner_texts()
+    assert waiting == ["Jayden Begum CB00108", "Łukasz Wiśniewski CB00100", "Ruby Okafor CB00103",
+                       "Skye Walsh CB00109"]  # fmt: skip
+    returned = page.locator("#schools tbody td:nth-child(3) li").all_inner_texts()
+    assert [r.split(":")[0] for r in returned] == ["Maya Ahmed", "Jayden Baptiste",
+                                                   "Finley Walsh", "Reuben Walsh"]  # fmt: skip
+    unmatched = page.locator("#unmatched tbody tr td").all_inner_texts()
+    assert unmatched[0] == "PEP spring.docx"
+    assert unmatched[2:] == ["CB00011",
+                             "a form for 2027-spring, but no pack of 2027-spring has the child CB00011"]  # fmt: skip
+    shoot(page, "outstanding", tmp_path)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    assert download.value.suggested_filename == "still-to-come-central-bedfordshire-2027-spring.csv"
+    context.close()

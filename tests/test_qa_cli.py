@@ -128,6 +128,7 @@ def test_report_writes_xlsx_csv_and_html(tmp_path, cohort):
     write_report(cohort, tmp_path / "cohort.html")
     book = load_workbook(tmp_path / "cohort.xlsx")
     assert book.sheetnames == ["Summary", "Ratings", "Criteria", "Timeliness", "PEPs"]
+    assert [book["Summary"]["A1"].value, book["Summary"]["A2"].value] == ["Cohort", "Measure"]
     with open(tmp_path / "cohort.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 52

@@ -309,25 +309,48 @@ def write_csv(cohort: Cohort, path: Path) -> None:
             writer.writerow([_cell(row, name) for name, _ in PEP_COLUMNS])
 
 
+def table(
+    sheet: Any, title: str | None, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """A table with a bold header, below what the sheet already holds (a blank row between),
+    under a title unless `title` is None (a mail merge wants the header in the first row);
+    shared by every workbook pep-docs writes."""
+    from openpyxl.styles import Font
+
+    # Only max_row: reading a cell of an empty sheet makes it, and the next append would then
+    # leave the first row blank.
+    if sheet.max_row > 1:
+        sheet.append([])
+    if title is not None:
+        sheet.append([title])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=12)
+    sheet.append(list(header))
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        sheet.append(list(r))
+        for cell in sheet[sheet.max_row]:
+            # openpyxl takes text starting with "=" for a formula; a file's name a school chose
+            # ("=HYPERLINK(...).docx") must stay text that Excel shows, not runs.
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
+def fit_columns(wb: Any) -> None:
+    """Each column as wide as its longest value, between 10 and 60 characters."""
+    for sheet in wb.worksheets:
+        for column in sheet.columns:
+            width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
+            sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
+
+
 def write_xlsx(cohort: Cohort, path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    bold = Font(bold=True)
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-
-    def table(sheet, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        if sheet.max_row > 1 or sheet.cell(1, 1).value is not None:
-            sheet.append([])
-        sheet.append([title])
-        sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=12)
-        sheet.append(list(header))
-        for cell in sheet[sheet.max_row]:
-            cell.font = bold
-        for r in rows:
-            sheet.append(list(r))
 
     s = cohort.summary()
     table(ws, "Cohort", ["Measure", "Value"], [
@@ -383,10 +406,7 @@ def write_xlsx(cohort: Cohort, path: Path) -> None:
     if cohort.unread:
         unread = wb.create_sheet("Not read")
         table(unread, "Files not read", ["File", "Reason"], cohort.unread)
-    for sheet in wb.worksheets:
-        for column in sheet.columns:
-            width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
-            sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
+    fit_columns(wb)
     wb.save(path)
 
 

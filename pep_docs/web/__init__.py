@@ -74,11 +74,12 @@ def app_for(settings: Settings, *, start_jobs: bool = True) -> Flask:
 
     csrf.init_app(app)
 
-    from pep_docs.web import api, auth, packs, returns
+    from pep_docs.web import api, auth, outstanding, packs, returns
 
     auth.init_app(app)
     app.register_blueprint(returns.bp)
     app.register_blueprint(packs.bp)
+    app.register_blueprint(outstanding.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens, never cookies, so CSRF cannot reach it
 

@@ -17,6 +17,7 @@ from pep_docs.errors import PepDocsError
 from pep_docs.web import qa_record
 from pep_docs.web.auth import user_from_token
 from pep_docs.web.listing import ReturnFilter, returns_page
+from pep_docs.web.outstanding import audited, for_term
 from pep_docs.web.packs import get_pack, start_pack
 from pep_docs.web.returns import (
     can_record_qa,
@@ -219,3 +220,14 @@ def download_pack(pack_id: str) -> Any:
     path = files.path_of(current_app.config["PEP_DOCS"], "packs", pack.result_stored)
     return send_file(path, mimetype="application/zip", as_attachment=True,
                      download_name=f"pep-pack-{pack.authority}-{pack.term}.zip")  # fmt: skip
+
+
+@bp.get("/outstanding/<term>")
+@token_required
+def get_outstanding(term: str) -> Any:
+    """The term's expected children by school, each returned (with its returns) or not, and
+    the returns that match none of them: `pep_docs.outstanding.Outstanding.to_dict`."""
+    report = for_term(term)
+    audited(report, "outstanding.view", "api")
+    body = report.to_dict(lambda i: url_for("api.get_return_", return_id=i, _external=True))
+    return jsonify(body)
