@@ -100,6 +100,23 @@ def queue(db: Session, settings: Settings, item: Received) -> None:
         db.commit()
 
 
+def read_again(
+    db: Session, settings: Settings, record: Return, *, user_id: int, remote: str | None = None
+) -> Received:
+    """Queue a return that could not be read to be read once more, audited.
+
+    The same file uploaded again is the same return, and is not read twice: without this, a
+    file whose reading failed for a reason outside it (the service stopped, or was too busy to
+    finish in time) could never be read. A file that failed for what it is fails again, with
+    the same reason."""
+    record.status, record.error, record.attempts = QUEUED, None, 0
+    audit(db, "return.again", user_id=user_id, object_type="return", object_id=record.id,
+          remote=remote)  # fmt: skip
+    item = Received(record, duplicate=False)
+    queue(db, settings, item)
+    return item
+
+
 def zip_limits(settings: Settings) -> Limits:
     """The extractor's limits for an uploaded zip, except its size: any upload the service took
     (`MAX_UPLOAD_MB`) is opened, though a single form is read only up to `max_file_bytes`."""

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
 from flask_login import current_user
 
-from pep_docs import files
+from pep_docs import files, intake
 from pep_docs.db import DONE, Pack, Return, audit
 from pep_docs.errors import PepDocsError
 from pep_docs.web import qa_record
@@ -20,6 +20,7 @@ from pep_docs.web.listing import ReturnFilter, returns_page
 from pep_docs.web.outstanding import audited, for_term
 from pep_docs.web.packs import get_pack, start_pack
 from pep_docs.web.returns import (
+    can_read_again,
     can_record_qa,
     get_return,
     qa_view,
@@ -140,6 +141,20 @@ def get_return_(return_id: str) -> Any:
           object_type="return", object_id=record.id, detail="api", remote=request.remote_addr)  # fmt: skip
     g.db.commit()
     return jsonify(return_view(record))
+
+
+@bp.post("/returns/<return_id>/again")
+@token_required
+def read_again(return_id: str) -> Any:
+    """Read a return that could not be read once more (the page's "Read it again")."""
+    record = get_return(return_id)
+    if not can_read_again(record):
+        return error_response(422, "Only a form that could not be read can be read again")
+    item = intake.read_again(g.db, current_app.config["PEP_DOCS"], record,
+                             user_id=current_user.id, remote=request.remote_addr)  # fmt: skip
+    return jsonify({"id": record.id, "url": url_for("api.get_return_", return_id=record.id,
+                                                    _external=True),
+                    "status": record.status, "note": item.note}), 202  # fmt: skip
 
 
 @bp.put("/returns/<return_id>/qa")

@@ -136,7 +136,25 @@ def _page(record: Return, qa_values: dict[str, str] | None = None,
     qa = _qa(record, qa_values, qa_problems or {}) if can_record_qa(record) else None
     return render_template("return.html", r=record, sections=sections, kinds=KINDS,
                            members=members, zips=zips, refresh=busy, place=place,
-                           shows=SHOWS, qa=qa, listed=wanted.args(page=1)), 400 if qa_problems else 200  # fmt: skip
+                           shows=SHOWS, qa=qa, listed=wanted.args(page=1),
+                           again=can_read_again(record)), 400 if qa_problems else 200  # fmt: skip
+
+
+def can_read_again(record: Return) -> bool:
+    """A file that could not be read, of a kind that is read (not one kept as not a form)."""
+    return record.status == FAILED and record.kind in (*intake.READ_KINDS, "zip")
+
+
+@bp.post("/returns/<return_id>/again")
+def read_again(return_id: str) -> Any:
+    record = get_return(return_id)
+    if not can_read_again(record):
+        flash("Only a form that could not be read can be read again", "error")
+    else:
+        item = intake.read_again(g.db, current_app.config["PEP_DOCS"], record,
+                                 user_id=current_user.id, remote=request.remote_addr)  # fmt: skip
+        flash(item.note or "It will be read again: this page shows the result", "success")
+    return redirect(url_for("returns.show", return_id=record.id, **request.args))
 
 
 def can_record_qa(record: Return) -> bool:
