@@ -1,0 +1,120 @@
+"""Schema changes, made with Alembic: each change to a table in `pep_docs.db` is a revision here.
+
+`Base.metadata.create_all` makes missing tables but never changes one that exists, so a new
+column or constraint would not reach a database a council already runs. Every process that opens
+the database (`pep-docs serve`, each `pep-docs worker`, the CLI) upgrades it to the newest
+revision first (`upgrade`), taking turns, so the service never runs on an older schema.
+
+A database made before there were migrations (by `create_all`: the tables, no `alembic_version`)
+is upgraded from nothing too: the baseline (revision 0001) makes only the tables it lacks, as
+`create_all` did, and the later revisions then change it as they change any other.
+
+Alembic is configured here in code; no alembic.ini is read, and the scripts are found beside this
+file, in the installed package.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+from pep_docs.errors import PepDocsError
+
+SCRIPTS = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+# The key of the PostgreSQL advisory lock `upgrade` takes: "pepdocs" in ASCII, which no other
+# program uses.
+UPGRADE_LOCK = 0x70657064_6F6373
+WRITE_A_MIGRATION = (
+    'write a migration for the change: `python -m pep_docs.migrations revision -m "what '
+    'changed"` makes one from the difference, in pep_docs/migrations/versions/ (see the '
+    "README's Development section)"
+)
+
+
+def config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, made in code; `connection` is the one `env.py` migrates."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPTS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+@cache
+def scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(config())
+
+
+def head() -> str:
+    """The newest revision, the one this version of pep-docs runs on."""
+    newest = scripts().get_current_head()
+    assert newest is not None, "pep_docs/migrations/versions has no revisions"
+    return newest
+
+
+def current(connection: Connection) -> str | None:
+    """The revision the database is at; None when it has none (new, or made by `create_all`)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def differences(connection: Connection) -> list[Any]:
+    """Where the database's tables differ from the models in `pep_docs.db` (Alembic's
+    autogenerate comparison); an empty list when they agree."""
+    from pep_docs.db import Base
+
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database to the newest revision, in one transaction, one process at a time.
+
+    `pep-docs serve` and its workers start at once: without turns, two processes that both find
+    a revision missing would both make it, and one would fail ('relation "users" already
+    exists'). On PostgreSQL a transaction-scoped advisory lock makes them take turns; on SQLite,
+    `BEGIN IMMEDIATE` takes the file's write lock (the others wait up to `busy_timeout`). DDL is
+    transactional on both, so an upgrade that fails leaves the database as it was. The later
+    process finds the database upgraded and does nothing.
+    """
+    with engine.connect() as connection:
+        if current(connection) == head():  # the usual start: no lock, no wait
+            return
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+        elif engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        was = current(connection)
+        made_before_migrations = was is None and inspect(connection).get_table_names() != []
+        command.upgrade(config(connection), "head")
+        if was != head():
+            log.info("database %s upgraded from revision %s to %s",
+                     engine.url.render_as_string(hide_password=True), was, head())  # fmt: skip
+        if made_before_migrations:
+            _check_made_before_migrations(connection, engine)
+
+
+def _check_made_before_migrations(connection: Connection, engine: Engine) -> None:
+    """A database made by `create_all` is trusted to have the baseline's columns only after a
+    look: a table made by an older model than the baseline's would be missing one, and the
+    service would fail later on each query that reads it, far from the cause."""
+    found = differences(connection)
+    if found:
+        raise PepDocsError(
+            "the database was made by an earlier pep-docs, and after the upgrade its tables still "
+            f"differ from the ones this version uses: {found}",
+            where=engine.url.render_as_string(hide_password=True),
+            hint="nothing was changed; restore the database's backup into a new database, or "
+            "ask the pep-docs maintainers for a migration from that version",
+        )

@@ -1,0 +1,24 @@
+"""Alembic's environment: migrate the connection `pep_docs.migrations.upgrade` hands over.
+
+Only online migrations on a given connection are supported: the upgrade runs inside the caller's
+transaction, under its lock, so no second connection (and no alembic.ini URL) is ever opened.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from pep_docs.db import Base
+from pep_docs.errors import PepDocsError
+
+connection = context.config.attributes.get("connection")
+if connection is None or context.is_offline_mode():
+    raise PepDocsError(
+        "pep-docs migrations run on an open connection only",
+        where="pep_docs/migrations/env.py",
+        hint="use pep_docs.migrations.upgrade(engine), `pep-docs db upgrade`, or "
+        "`python -m pep_docs.migrations revision`; not the alembic command",
+    )
+context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()
