@@ -25,7 +25,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Column, Table, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from pep_docs.errors import PepDocsError
@@ -68,13 +68,38 @@ def current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def differences(connection: Connection) -> list[Any]:
+def differences(connection: Connection) -> list[str]:
     """Where the database's tables differ from the models in `pep_docs.db` (Alembic's
-    autogenerate comparison); an empty list when they agree."""
+    autogenerate comparison), one line each; an empty list when they agree."""
     from pep_docs.db import Base
 
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return compare_metadata(context, Base.metadata)
+    return [_described(found) for found in compare_metadata(context, Base.metadata)]
+
+
+def _described(found: Any) -> str:
+    """One of Alembic's differences in words: `add_column returns.copy_number`, not a repr of
+    its Column object. A change to a column comes as a list of such tuples."""
+    if isinstance(found, list):
+        return "; ".join(_described(one) for one in found)
+    kind, *items = found
+    if kind.startswith("modify_"):  # (kind, schema, table, column, existing, old, new)
+        _schema, table, column, _existing, old, new = items
+        return f"{kind} {table}.{column}: {old!r} in the database, {new!r} in the model"
+    return " ".join([kind, *(_named(item) for item in items if item is not None)])
+
+
+def _named(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, Column):
+        return item.name  # its table is the item before it
+    columns = getattr(item, "columns", None)
+    table = getattr(item, "table", None)
+    if isinstance(item, Table):
+        return item.name
+    names = ", ".join(c.name for c in columns) if columns is not None else ""
+    return f"{item.name or type(item).__name__} on {table.name if table is not None else '?'} ({names})"
 
 
 def upgrade(engine: Engine) -> None:
@@ -102,10 +127,10 @@ def upgrade(engine: Engine) -> None:
             log.info("database %s upgraded from revision %s to %s",
                      engine.url.render_as_string(hide_password=True), was, head())  # fmt: skip
         if made_before_migrations:
-            _check_made_before_migrations(connection, engine)
+            _check_made_before_migrations(connection)
 
 
-def _check_made_before_migrations(connection: Connection, engine: Engine) -> None:
+def _check_made_before_migrations(connection: Connection) -> None:
     """A database made by `create_all` is trusted to have the baseline's columns only after a
     look: a table made by an older model than the baseline's would be missing one, and the
     service would fail later on each query that reads it, far from the cause."""
@@ -113,8 +138,8 @@ def _check_made_before_migrations(connection: Connection, engine: Engine) -> Non
     if found:
         raise PepDocsError(
             "the database was made by an earlier pep-docs, and after the upgrade its tables still "
-            f"differ from the ones this version uses: {found}",
-            where=engine.url.render_as_string(hide_password=True),
+            f"differ from the ones this version uses: {'; '.join(found)}",
+            where="PEP_DOCS_DATABASE_URL",
             hint="nothing was changed; restore the database's backup into a new database, or "
             "ask the pep-docs maintainers for a migration from that version",
         )
