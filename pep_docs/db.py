@@ -198,20 +198,31 @@ def engine_for(url: str) -> Engine:
     newest schema (`pep_docs.migrations.upgrade`: made from nothing when it is empty)."""
     engine = _ENGINES.get(url)
     if engine is None:
+        engine = make_engine(url)
         try:
-            engine = create_engine(url, pool_pre_ping=True)
-        except ModuleNotFoundError as exc:  # the URL names a driver that is not installed
-            hint = ("install pep-docs with its PostgreSQL driver: pip install 'pep-docs[postgres]'"
-                    if exc.name == "psycopg" else f"install the Python package {exc.name}")  # fmt: skip
-            raise PepDocsError(f"the database driver {exc.name!r} is not installed",
-                               where="PEP_DOCS_DATABASE_URL", hint=hint) from exc  # fmt: skip
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-            _private_file(engine.url.database)
-        elif engine.dialect.name == "postgresql":
-            event.listen(engine, "before_cursor_execute", _postgresql_text, retval=True)
-        migrations.upgrade(engine)
+            migrations.upgrade(engine)
+        except BaseException:
+            engine.dispose()  # a refused upgrade leaves no connection open
+            raise
         _ENGINES[url] = engine
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine for `url`, with each database's settings, and the database left as it is
+    (`pep-docs db current` reads its revision without upgrading it)."""
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:  # the URL names a driver that is not installed
+        hint = ("install pep-docs with its PostgreSQL driver: pip install 'pep-docs[postgres]'"
+                if exc.name == "psycopg" else f"install the Python package {exc.name}")  # fmt: skip
+        raise PepDocsError(f"the database driver {exc.name!r} is not installed",
+                           where="PEP_DOCS_DATABASE_URL", hint=hint) from exc  # fmt: skip
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        _private_file(engine.url.database)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "before_cursor_execute", _postgresql_text, retval=True)
     return engine
 
 

@@ -16,6 +16,9 @@ file, in the installed package.
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Table, inspect, text
+from sqlalchemy import Column, Table, create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from pep_docs.errors import PepDocsError
@@ -43,10 +46,11 @@ WRITE_A_MIGRATION = (
 )
 
 
-def config(connection: Connection | None = None) -> Config:
-    """Alembic's configuration, made in code; `connection` is the one `env.py` migrates."""
+def config(connection: Connection | None = None, directory: Path = SCRIPTS) -> Config:
+    """Alembic's configuration, made in code; `connection` is the one `env.py` migrates, and
+    `directory` holds env.py and versions/ (another only in the tests)."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(SCRIPTS))
+    cfg.set_main_option("script_location", str(directory))
     cfg.attributes["connection"] = connection
     return cfg
 
@@ -143,3 +147,43 @@ def _check_made_before_migrations(connection: Connection) -> None:
             hint="nothing was changed; restore the database's backup into a new database, or "
             "ask the pep-docs maintainers for a migration from that version",
         )
+
+
+def new_revision(message: str, directory: Path = SCRIPTS) -> Path:
+    """Write the next revision into `directory`/versions: the change from the newest revision to
+    the models in `pep_docs.db`, as Alembic's autogenerate finds it; the path of the new file.
+
+    The difference is taken on a scratch SQLite database made by the revisions there are, so no
+    database of the service is needed or touched. Read what it wrote before committing it:
+    autogenerate does not see every change (a renamed column looks like one dropped and one
+    added), and data to be moved is for a person to write.
+    """
+    with tempfile.TemporaryDirectory(prefix="pep-docs-revision-") as scratch:
+        engine = create_engine(f"sqlite:///{Path(scratch) / 'scratch.sqlite3'}")
+        try:
+            with engine.begin() as connection:
+                cfg = config(connection, directory)
+                _formatted_by_ruff(cfg)
+                command.upgrade(cfg, "head")
+                newest = ScriptDirectory.from_config(cfg).get_current_head() or "0"
+                made = command.revision(cfg, message, autogenerate=True,
+                                        rev_id=f"{int(newest) + 1:04d}")  # fmt: skip
+        finally:
+            engine.dispose()
+    assert made is not None and not isinstance(made, list)
+    return Path(made.path)
+
+
+def _formatted_by_ruff(cfg: Config) -> None:
+    """Have the new revision fixed and formatted by ruff, when it is installed, so that it passes
+    `make lint` as written (autogenerate writes its own style)."""
+    ruff = Path(sys.executable).parent / "ruff"
+    found = str(ruff) if ruff.exists() else shutil.which("ruff")
+    if found is None:
+        return
+    cfg.set_section_option("post_write_hooks", "hooks", "ruff_fix, ruff_format")
+    for hook, options in (("ruff_fix", "check --fix --quiet"), ("ruff_format", "format --quiet")):
+        cfg.set_section_option("post_write_hooks", f"{hook}.type", "exec")
+        cfg.set_section_option("post_write_hooks", f"{hook}.executable", found)
+        cfg.set_section_option("post_write_hooks", f"{hook}.options",
+                               f"{options} REVISION_SCRIPT_FILENAME")  # fmt: skip
