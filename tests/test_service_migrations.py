@@ -38,7 +38,8 @@ from pep_docs.errors import PepDocsError
 from pep_docs.settings import load_settings
 from tests.conftest import ROOT
 
-TABLES = ["alembic_version", "audit", "pack_chunks", "packs", "returns", "users", "zip_members"]
+TABLES = ["audit", "pack_chunks", "packs", "pep_docs_alembic_version", "returns", "users",
+          "zip_members"]  # fmt: skip
 CB = "central-bedfordshire"
 
 
@@ -52,12 +53,12 @@ def database_url(request, tmp_path) -> str:
 
 def at_revision(url: str, revision: str, *, before_migrations: bool = False) -> None:
     """Bring a database to `revision` only (not to the newest, as `engine_for` does); with
-    `before_migrations`, as `create_all` left it: the tables, no `alembic_version`."""
+    `before_migrations`, as `create_all` left it: the tables, no version table."""
     engine = create_engine(url)
     with engine.begin() as connection:
         command.upgrade(migrations.config(connection), revision)
         if before_migrations:
-            connection.execute(text("DROP TABLE alembic_version"))
+            connection.execute(text(f"DROP TABLE {migrations.VERSION_TABLE}"))
     engine.dispose()
 
 
@@ -74,14 +75,14 @@ def insert(url: str, rows: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def everything(url: str) -> dict[str, list[dict[str, Any]]]:
-    """Each table's rows (alembic_version left out), in the order of their keys."""
+    """Each table's rows (the version table left out), in the order of their keys."""
     engine = create_engine(url)
     with engine.connect() as connection:
         tables = MetaData()
         tables.reflect(connection)
         found = {}
         for name, table in sorted(tables.tables.items()):
-            if name != "alembic_version":
+            if name != migrations.VERSION_TABLE:
                 order = list(table.primary_key.columns)
                 found[name] = [dict(r._mapping) for r in connection.execute(
                     select(table).order_by(*order))]  # fmt: skip
@@ -206,6 +207,26 @@ def test_a_database_made_before_migrations_is_upgraded_with_every_row_kept(datab
     assert at_head(database_url) == ("0002", TABLES, []) and everything(database_url) == after
 
 
+def test_another_programs_tables_and_its_alembic_revision_are_left_alone(database_url):
+    """A database shared with another program (which uses Alembic too): pep-docs keeps its
+    revision in a table of its own, never drops a table it does not know, and its database made
+    before migrations is upgraded beside the other's tables."""
+    at_revision(database_url, "0001", before_migrations=True)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)"))
+        connection.execute(text("INSERT INTO invoices VALUES (1, 250)"))
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('1f2e3d4c5b6a')"))
+    engine.dispose()
+    insert(database_url, {"users": ROWS["users"]})
+
+    assert at_head(database_url) == ("0002", sorted(["alembic_version", "invoices", *TABLES]), [])
+    found = everything(database_url)
+    assert (found["invoices"], found["alembic_version"], found["users"]) == (
+        [{"id": 1, "total": 250}], [{"version_num": "1f2e3d4c5b6a"}], ROWS["users"])  # fmt: skip
+
+
 def test_a_database_made_before_the_zip_members_table_gets_it(database_url):
     """A database `create_all` made before 29 November 2026 has no `zip_members`: the baseline
     makes the tables missing, as `create_all` did, and keeps the rest."""
@@ -249,7 +270,8 @@ def test_a_database_made_before_migrations_that_lacks_a_column_is_refused_and_le
         tables = sorted(inspect(connection).get_table_names())
         columns = [c["name"] for c in inspect(connection).get_columns("returns")]
     engine.dispose()
-    assert tables == TABLES[1:]  # no alembic_version: the upgrade was undone
+    # No version table: the upgrade was undone.
+    assert tables == [t for t in TABLES if t != migrations.VERSION_TABLE]
     assert "copy_number" not in columns and "rating" not in columns
     assert everything(database_url) == before
 

@@ -5,7 +5,8 @@ column or constraint would not reach a database a council already runs. Every pr
 the database (`pep-docs serve`, each `pep-docs worker`, the CLI) upgrades it to the newest
 revision first (`upgrade`), taking turns, so the service never runs on an older schema.
 
-A database made before there were migrations (by `create_all`: the tables, no `alembic_version`)
+A database made before there were migrations (by `create_all`: the tables, no
+version table)
 is upgraded from nothing too: the baseline (revision 0001) makes only the tables it lacks, as
 `create_all` did, and the later revisions then change it as they change any other.
 
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 # The key of the PostgreSQL advisory lock `upgrade` takes: "pepdocs" in ASCII, which no other
 # program uses.
 UPGRADE_LOCK = 0x70657064_6F6373
+# Not Alembic's default `alembic_version`: a database shared with another program that uses
+# Alembic keeps that program's revision there, and each must read only its own.
+VERSION_TABLE = "pep_docs_alembic_version"
 WRITE_A_MIGRATION = (
     'write a migration for the change: `python -m pep_docs.migrations revision -m "what '
     'changed"` makes one from the difference, in pep_docs/migrations/versions/ (see the '
@@ -69,7 +73,8 @@ def head() -> str:
 
 def current(connection: Connection) -> str | None:
     """The revision the database is at; None when it has none (new, or made by `create_all`)."""
-    return MigrationContext.configure(connection).get_current_revision()
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
 
 
 def differences(connection: Connection) -> list[str]:
@@ -77,8 +82,17 @@ def differences(connection: Connection) -> list[str]:
     autogenerate comparison), one line each; an empty list when they agree."""
     from pep_docs.db import Base
 
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "version_table": VERSION_TABLE, "include_name": ours}
+    context = MigrationContext.configure(connection, opts=opts)
     return [_described(found) for found in compare_metadata(context, Base.metadata)]
+
+
+def ours(name: str | None, kind: str, _parent: Any) -> bool:
+    """Alembic's `include_name`: the tables of `pep_docs.db` only. A database may hold other
+    programs' tables too (as it could with `create_all`), and they are not to be dropped."""
+    from pep_docs.db import Base
+
+    return kind != "table" or name in Base.metadata.tables
 
 
 def _described(found: Any) -> str:
@@ -116,6 +130,8 @@ def upgrade(engine: Engine) -> None:
     transactional on both, so an upgrade that fails leaves the database as it was. The later
     process finds the database upgraded and does nothing.
     """
+    from pep_docs.db import Base
+
     with engine.connect() as connection:
         if current(connection) == head():  # the usual start: no lock, no wait
             return
@@ -125,7 +141,8 @@ def upgrade(engine: Engine) -> None:
         elif engine.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         was = current(connection)
-        made_before_migrations = was is None and inspect(connection).get_table_names() != []
+        found = set(inspect(connection).get_table_names())
+        made_before_migrations = was is None and bool(found & set(Base.metadata.tables))
         command.upgrade(config(connection), "head")
         if was != head():
             log.info("database %s upgraded from revision %s to %s",

@@ -10,6 +10,7 @@ from alembic import context
 
 from pep_docs.db import Base
 from pep_docs.errors import PepDocsError
+from pep_docs.migrations import VERSION_TABLE, ours
 
 connection = context.config.attributes.get("connection")
 if connection is None or context.is_offline_mode():
@@ -19,6 +20,12 @@ if connection is None or context.is_offline_mode():
         hint="use pep_docs.migrations.upgrade(engine), `pep-docs db upgrade`, or "
         "`python -m pep_docs.migrations revision`; not the alembic command",
     )
-context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    compare_type=True,
+    version_table=VERSION_TABLE,
+    include_name=ours,
+)
 with context.begin_transaction():
     context.run_migrations()

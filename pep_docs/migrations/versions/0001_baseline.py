@@ -1,7 +1,7 @@
 """The baseline: the tables as `create_all` made them before there were migrations.
 
 Revision 0001, the first. Each table is made only if the database lacks it: a database made by
-`create_all` (it has the tables, no `alembic_version`) is brought to this revision by the tables
+`create_all` (it has the tables, no version table) is brought to this revision by the tables
 it is missing alone (one made before 29 November 2026 has no `zip_members`), as `create_all`
 would have made them, and is otherwise left as it is; `pep_docs.migrations.upgrade` then checks
 its columns against the models. An empty database gets every table.
