@@ -210,7 +210,7 @@ def engine_for(url: str) -> Engine:
 
 def make_engine(url: str) -> Engine:
     """A new engine for `url`, with each database's settings, and the database left as it is
-    (`pep-docs db current` reads its revision without upgrading it)."""
+    (`python -m pep_docs.migrations current` reads its revision without upgrading it)."""
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except ModuleNotFoundError as exc:  # the URL names a driver that is not installed

@@ -405,21 +405,22 @@ def test_one_file_kept_twice_at_the_same_moment_is_one_return_and_one_stored_fil
         ("0001", "0001", "0001"),
     ],
 )
-def test_db_current_says_where_the_database_is_and_db_upgrade_brings_it_to_the_newest(
+def test_current_says_where_the_database_is_and_upgrade_brings_it_to_the_newest(
     database_url, tmp_path, monkeypatch, start, before, upgraded
 ):
-    from pep_docs.cli import cli
+    """`python -m pep_docs.migrations current` and `upgrade`, on the service's settings."""
+    from pep_docs.migrations.__main__ import main
 
     monkeypatch.setenv("PEP_DOCS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PEP_DOCS_DATABASE_URL", database_url)
     if start:
         at_revision(database_url, start)
     runner = CliRunner()
-    said = [runner.invoke(cli, ["db", *command]) for command in
+    said = [runner.invoke(main, command) for command in
             (["current"], ["upgrade"], ["current"], ["upgrade"])]  # fmt: skip
     assert [(s.exit_code, s.output) for s in said] == [
-        (1, f"{before}; the newest is 0002: `pep-docs db upgrade`, or starting the service, "
-            "upgrades it\n"),
+        (1, f"{before}; the newest is 0002: `python -m pep_docs.migrations upgrade`, or starting "
+            "the service, upgrades it\n"),
         (0, f"upgraded from {upgraded} to 0002, the newest\n"),
         (0, "0002 (the newest)\n"),
         (0, "already at 0002, the newest\n"),

@@ -161,11 +161,11 @@ def test_installed_cli_renders_a_form_that_reads_back_exactly(installed, fmt):
 
 
 def test_installed_service_makes_its_database_from_the_migrations_it_carries(installed):
-    """The migrations are found in the installed package, without an alembic.ini: `pep-docs db
-    upgrade` makes a new SQLite database at the newest revision."""
+    """The migrations are found in the installed package, without an alembic.ini: `python -m
+    pep_docs.migrations upgrade` makes a new SQLite database at the newest revision."""
     bin_dir, env, elsewhere = installed
     env = {**env, "PEP_DOCS_DATA_DIR": str(elsewhere / "data")}
-    said = [_run([str(bin_dir / "pep-docs"), "db", command], elsewhere, env)
+    said = [_run([str(bin_dir / "python"), "-m", "pep_docs.migrations", command], elsewhere, env)
             for command in ("upgrade", "current")]  # fmt: skip
     assert [(s.returncode, s.stdout) for s in said] == [
         (0, "upgraded from nothing to 0002, the newest\n"),

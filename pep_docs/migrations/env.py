@@ -17,8 +17,8 @@ if connection is None or context.is_offline_mode():
     raise PepDocsError(
         "pep-docs migrations run on an open connection only",
         where="pep_docs/migrations/env.py",
-        hint="use pep_docs.migrations.upgrade(engine), `pep-docs db upgrade`, or "
-        "`python -m pep_docs.migrations revision`; not the alembic command",
+        hint="use `python -m pep_docs.migrations upgrade` or `revision` (or start the service), "
+        "not the alembic command",
     )
 context.configure(
     connection=connection,
