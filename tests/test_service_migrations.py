@@ -261,7 +261,7 @@ def test_a_database_made_before_migrations_that_lacks_a_column_is_refused_and_le
         engine_for(database_url)
     assert str(refused.value) == (
         "PEP_DOCS_DATABASE_URL: the database was made by an earlier pep-docs, and after the upgrade its "
-        "tables still differ from the ones this version uses: add_column returns rating "
+        "tables still differ from the ones this version uses: add_column returns.rating "
         "(nothing was changed; restore the database's backup into a new database, or ask the "
         "pep-docs maintainers for a migration from that version)"
     )

@@ -5,9 +5,8 @@ column or constraint would not reach a database a council already runs. Every pr
 the database (`pep-docs serve`, each `pep-docs worker`, the CLI) upgrades it to the newest
 revision first (`upgrade`), taking turns, so the service never runs on an older schema.
 
-A database made before there were migrations (by `create_all`: the tables, no
-version table)
-is upgraded from nothing too: the baseline (revision 0001) makes only the tables it lacks, as
+A database made before there were migrations (by `create_all`: the tables, no version table) is
+upgraded from nothing too: the baseline (revision 0001) makes only the tables it lacks, as
 `create_all` did, and the later revisions then change it as they change any other.
 
 Alembic is configured here in code; no alembic.ini is read, and the scripts are found beside this
@@ -29,7 +28,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Table, create_engine, inspect, text
+from sqlalchemy import Table, create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from pep_docs.errors import PepDocsError
@@ -96,28 +95,28 @@ def ours(name: str | None, kind: str, _parent: Any) -> bool:
 
 
 def _described(found: Any) -> str:
-    """One of Alembic's differences in words: `add_column returns.copy_number`, not a repr of
-    its Column object. A change to a column comes as a list of such tuples."""
+    """One of Alembic's differences in words (`add_column returns.rating`), not the repr of its
+    Column object. A change to a column comes as a list of such tuples."""
     if isinstance(found, list):
         return "; ".join(_described(one) for one in found)
     kind, *items = found
     if kind.startswith("modify_"):  # (kind, schema, table, column, existing, old, new)
         _schema, table, column, _existing, old, new = items
         return f"{kind} {table}.{column}: {old!r} in the database, {new!r} in the model"
+    if kind in ("add_column", "remove_column"):  # (kind, schema, table, column)
+        _schema, table, column = items
+        return f"{kind} {table}.{column.name}"
     return " ".join([kind, *(_named(item) for item in items if item is not None)])
 
 
 def _named(item: Any) -> str:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, Column):
-        return item.name  # its table is the item before it
-    columns = getattr(item, "columns", None)
+    """A table by its name; an index or constraint by its name, table and columns."""
+    if isinstance(item, str | Table):
+        return item if isinstance(item, str) else item.name
+    columns = ", ".join(c.name for c in getattr(item, "columns", ()))
     table = getattr(item, "table", None)
-    if isinstance(item, Table):
-        return item.name
-    names = ", ".join(c.name for c in columns) if columns is not None else ""
-    return f"{item.name or type(item).__name__} on {table.name if table is not None else '?'} ({names})"
+    on = table.name if table is not None else "?"
+    return f"{item.name or type(item).__name__} on {on} ({columns})"
 
 
 def upgrade(engine: Engine) -> None:
@@ -141,8 +140,8 @@ def upgrade(engine: Engine) -> None:
         elif engine.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         was = current(connection)
-        found = set(inspect(connection).get_table_names())
-        made_before_migrations = was is None and bool(found & set(Base.metadata.tables))
+        tables = set(inspect(connection).get_table_names())
+        made_before_migrations = was is None and bool(tables & set(Base.metadata.tables))
         command.upgrade(config(connection), "head")
         if was != head():
             log.info("database %s upgraded from revision %s to %s",
