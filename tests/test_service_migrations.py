@@ -483,3 +483,22 @@ def downgrade() -> None:
     op.drop_table("scratch_notes")
     # ### end Alembic commands ###
 """
+
+
+def test_revision_0002_can_be_undone_and_made_again_with_every_row_kept(database_url):
+    """Going back to an older pep-docs: `downgrade` to 0001 drops the index and `copy_number`
+    only; upgrading again numbers the copies again."""
+    at_revision(database_url, "0001")
+    insert(database_url, ROWS)
+    before = everything(database_url)
+    assert at_head(database_url)[0] == "0002"
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.downgrade(migrations.config(connection), "0001")
+        revision = migrations.current(connection)
+    engine.dispose()
+    assert (revision, everything(database_url)) == ("0001", before)
+    dispose_engines()
+    assert at_head(database_url) == ("0002", TABLES, [])
+    assert everything(database_url)["returns"] == [{**r, "copy_number": 0}
+                                                   for r in before["returns"]]  # fmt: skip
