@@ -502,3 +502,20 @@ def test_revision_0002_can_be_undone_and_made_again_with_every_row_kept(database
     assert at_head(database_url) == ("0002", TABLES, [])
     assert everything(database_url)["returns"] == [{**r, "copy_number": 0}
                                                    for r in before["returns"]]  # fmt: skip
+
+
+def test_the_log_says_each_upgrade_and_nothing_on_a_start_with_nothing_to_do(database_url, caplog):
+    with caplog.at_level(logging.INFO):
+        engine_for(database_url)
+        dispose_engines()
+        engine_for(database_url)
+    shown = create_engine(database_url).url.render_as_string(hide_password=True)
+    said = [(r.name, r.getMessage()) for r in caplog.records
+            if r.name.startswith(("alembic", "pep_docs"))]  # fmt: skip
+    assert said == [
+        ("alembic.runtime.migration", "Running upgrade  -> 0001, The baseline: the tables as "
+         "`create_all` made them before there were migrations."),
+        ("alembic.runtime.migration", "Running upgrade 0001 -> 0002, One return per file per "
+         "authority: a unique index on returns (authority, sha256, copy_number)."),
+        ("pep_docs.migrations", f"database {shown} upgraded from nothing to 0002"),
+    ]  # fmt: skip

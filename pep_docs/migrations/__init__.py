@@ -36,6 +36,16 @@ from pep_docs.errors import PepDocsError
 SCRIPTS = Path(__file__).parent
 log = logging.getLogger(__name__)
 
+
+def _upgrades_only(record: logging.LogRecord) -> bool:
+    # Alembic says which database it found ("Context impl SQLiteImpl.", "Will assume
+    # non-transactional DDL.", untrue here: the upgrade is one transaction) each time a process
+    # starts; only its upgrades ("Running upgrade 0001 -> 0002, ...") are news in the log.
+    return record.levelno >= logging.WARNING or record.getMessage().startswith("Running ")
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_upgrades_only)
+
 # The key of the PostgreSQL advisory lock `upgrade` takes: "pepdocs" in ASCII, which no other
 # program uses.
 UPGRADE_LOCK = 0x70657064_6F6373
@@ -144,8 +154,8 @@ def upgrade(engine: Engine) -> None:
         made_before_migrations = was is None and bool(tables & set(Base.metadata.tables))
         command.upgrade(config(connection), "head")
         if was != head():
-            log.info("database %s upgraded from revision %s to %s",
-                     engine.url.render_as_string(hide_password=True), was, head())  # fmt: skip
+            log.info("database %s upgraded from %s to %s",
+                     engine.url.render_as_string(hide_password=True), was or "nothing", head())  # fmt: skip
         if made_before_migrations:
             _check_made_before_migrations(connection)
 
