@@ -279,8 +279,8 @@ def test_a_database_made_before_migrations_that_lacks_a_column_is_refused_and_le
     assert str(refused.value) == (
         "PEP_DOCS_DATABASE_URL: the database was made by an earlier pep-docs, and after the upgrade its "
         "tables still differ from the ones this version uses: add_column returns.rating "
-        "(nothing was changed; restore the database's backup into a new database, or ask the "
-        "pep-docs maintainers for a migration from that version)"
+        "(nothing was changed: keep running the pep-docs that made it, and ask the pep-docs "
+        "maintainers for a migration from that version)"
     )
     engine = create_engine(database_url)
     with engine.connect() as connection:
@@ -536,3 +536,23 @@ def test_the_log_says_each_upgrade_and_nothing_on_a_start_with_nothing_to_do(dat
          "authority: a unique index on returns (authority, sha256, copy_number)."),
         ("pep_docs.migrations", f"database {shown} upgraded from nothing to 0002"),
     ]  # fmt: skip
+
+
+def test_a_refused_upgrade_is_one_line_on_stderr_and_exit_status_2(tmp_path):
+    """`python -m pep_docs.migrations upgrade`, as `pep-docs` says an error: what, where, and
+    what to do, and nothing else."""
+    url = f"sqlite:///{tmp_path / 'pep-docs.sqlite3'}"
+    at_revision(url, "0001", before_migrations=True)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE returns DROP COLUMN child_name"))
+    engine.dispose()
+    env = {"PATH": "/usr/bin:/bin", "PEP_DOCS_DATA_DIR": str(tmp_path / "data"),
+           "PEP_DOCS_DATABASE_URL": url}  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "pep_docs.migrations", "upgrade"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", (
+        "error: PEP_DOCS_DATABASE_URL: the database was made by an earlier pep-docs, and after "
+        "the upgrade its tables still differ from the ones this version uses: add_column "
+        "returns.child_name (nothing was changed: keep running the pep-docs that made it, and "
+        "ask the pep-docs maintainers for a migration from that version)\n"))  # fmt: skip

@@ -170,8 +170,8 @@ def _check_made_before_migrations(connection: Connection) -> None:
             "the database was made by an earlier pep-docs, and after the upgrade its tables still "
             f"differ from the ones this version uses: {'; '.join(found)}",
             where="PEP_DOCS_DATABASE_URL",
-            hint="nothing was changed; restore the database's backup into a new database, or "
-            "ask the pep-docs maintainers for a migration from that version",
+            hint="nothing was changed: keep running the pep-docs that made it, and ask the pep-docs "
+            "maintainers for a migration from that version",
         )
 
 
