@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, event, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from pep_docs import migrations
 from pep_docs.errors import PepDocsError
 
 # Status words shared by returns and packs, as the API shows them.
@@ -51,6 +52,12 @@ class Return(Base):
     """One uploaded file and what was read from it."""
 
     __tablename__ = "returns"
+    # One return per file (the same bytes) per authority, said by the database itself: two
+    # uploads of one file at the same moment both find no return, and the second insert is
+    # refused (`intake.keep` then answers with the first).
+    __table_args__ = (
+        Index("ix_returns_one_per_file", "authority", "sha256", "copy_number", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     authority: Mapped[str] = mapped_column(String(64), index=True)
@@ -71,14 +78,16 @@ class Return(Base):
     # Shown in lists without opening the JSON; personal data, so never put on the queue.
     child_name: Mapped[str | None] = mapped_column(String(255), default=None)
     rating: Mapped[str | None] = mapped_column(String(64), default=None)
+    # 0, except for the copies of one file kept before the index above existed (the race it
+    # closes): numbered 1, 2, ... by migration 0002, so that every row could be kept.
+    copy_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ZipMember(Base):
     """A file found in an uploaded zip of forms, and the return it became.
 
-    A table of its own, not a column of `returns`: `create_all` makes new tables in an existing
-    database but never adds columns to one. A file already uploaded (the same bytes) is linked
-    to its earlier return, so one return may be in several zips."""
+    A table of its own, not a column of `returns`: a file already uploaded (the same bytes) is
+    linked to its earlier return, so one return may be in several zips."""
 
     __tablename__ = "zip_members"
 
@@ -200,44 +209,36 @@ def _private_file(database: str | None) -> None:
 
 
 def engine_for(url: str) -> Engine:
-    """One engine per database URL per process, tables created on first use."""
+    """One engine per database URL per process; on first use the database is upgraded to the
+    newest schema (`pep_docs.migrations.upgrade`: made from nothing when it is empty)."""
     engine = _ENGINES.get(url)
     if engine is None:
+        engine = make_engine(url)
         try:
-            engine = create_engine(url, pool_pre_ping=True)
-        except ModuleNotFoundError as exc:  # the URL names a driver that is not installed
-            hint = ("install pep-docs with its PostgreSQL driver: pip install 'pep-docs[postgres]'"
-                    if exc.name == "psycopg" else f"install the Python package {exc.name}")  # fmt: skip
-            raise PepDocsError(f"the database driver {exc.name!r} is not installed",
-                               where="PEP_DOCS_DATABASE_URL", hint=hint) from exc  # fmt: skip
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-            _private_file(engine.url.database)
-        elif engine.dialect.name == "postgresql":
-            event.listen(engine, "before_cursor_execute", _postgresql_text, retval=True)
-        _create_tables(engine)
+            migrations.upgrade(engine)
+        except BaseException:
+            engine.dispose()  # a refused upgrade leaves no connection open
+            raise
         _ENGINES[url] = engine
     return engine
 
 
-# The key of the PostgreSQL advisory lock below: "pepdocs" in ASCII, which no other program uses.
-_CREATE_TABLES_LOCK = 0x70657064_6F6373
-
-
-def _create_tables(engine: Engine) -> None:
-    """Create the tables that are missing, in one transaction.
-
-    On a new PostgreSQL database, `pep-docs serve` and its workers start at once, and two
-    `create_all`s that both find a table missing both create it, and one fails ('relation
-    "users" already exists', or a duplicate key in pg_type). A transaction-scoped advisory lock
-    makes them take turns, and the later one finds the tables made (SQLite's file lock does
-    this there).
-    """
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                               {"key": _CREATE_TABLES_LOCK})  # fmt: skip
-        Base.metadata.create_all(connection)
+def make_engine(url: str) -> Engine:
+    """A new engine for `url`, with each database's settings, and the database left as it is
+    (`python -m pep_docs.migrations current` reads its revision without upgrading it)."""
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:  # the URL names a driver that is not installed
+        hint = ("install pep-docs with its PostgreSQL driver: pip install 'pep-docs[postgres]'"
+                if exc.name == "psycopg" else f"install the Python package {exc.name}")  # fmt: skip
+        raise PepDocsError(f"the database driver {exc.name!r} is not installed",
+                           where="PEP_DOCS_DATABASE_URL", hint=hint) from exc  # fmt: skip
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        _private_file(engine.url.database)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "before_cursor_execute", _postgresql_text, retval=True)
+    return engine
 
 
 def dispose_engines() -> None:

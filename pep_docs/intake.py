@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pep_docs import files
@@ -60,11 +61,15 @@ def keep(
     """Store `data` as a new return of `authority`, or find the return with the same bytes.
 
     A file that is not a Word, PDF or old Office file is kept for a person to look at, failed
-    with its reason, and never parsed. Nothing is committed: `queue` does that."""
+    with its reason, and never parsed. Nothing is committed: `queue` does that.
+
+    The same file kept twice at the same moment (two officers, a double-click, two zips
+    unpacked at once) is one return: both find none, and the database's unique index refuses
+    the second insert. That insert is made in a savepoint, so only it is undone, and the session
+    goes on (an unpacked zip keeps many files in one); its stored file is removed, and it is
+    answered with the first return, as a duplicate."""
     digest = files.sha256(data)
-    existing = db.scalar(
-        select(Return).where(Return.authority == authority, Return.sha256 == digest)
-    )
+    existing = _same_file(db, authority, digest)
     if existing is not None:
         return Received(existing, duplicate=True)
     kind = sniff(data[:2048]) if data else "unknown"
@@ -79,12 +84,25 @@ def keep(
     )
     if kind not in READ_KINDS:
         record.status, record.error = FAILED, NOT_A_FORM
-    db.add(record)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(record)
+    except IntegrityError:
+        files.path_of(settings, "uploads", record.stored_name).unlink(missing_ok=True)
+        existing = _same_file(db, authority, digest)
+        if existing is None:  # refused for another reason (an unknown user): not a duplicate
+            raise
+        return Received(existing, duplicate=True)
     said = f"{record.size} bytes" + (f", {detail}" if detail else "")
     audit(db, action, user_id=user_id, object_type="return", object_id=record.id, detail=said,
           remote=remote)  # fmt: skip
     return Received(record, duplicate=False)
+
+
+def _same_file(db: Session, authority: str, digest: str) -> Return | None:
+    # The first of the copies kept before migration 0002 (copy 0), when there are several.
+    return db.scalar(select(Return).where(Return.authority == authority, Return.sha256 == digest)
+                     .order_by(Return.copy_number).limit(1))  # fmt: skip
 
 
 def queue(db: Session, settings: Settings, item: Received) -> None:

@@ -3,30 +3,30 @@
 A real PostgreSQL server is started for the run (the `postgres` fixture in tests/conftest.py) and
 each test has a new, empty database on it. The service paths whose SQL differs between SQLite and
 PostgreSQL (JSON columns and the counts the returns list reads from them, datetime defaults, the
-tables made on first use, the audit log, the pack's chunk rows) run here with exact values; the
-web test runs on SQLite too, so the two databases are seen to give the same answers.
+audit log, the pack's chunk rows) run here with exact values; the web test runs on SQLite too,
+so the two databases are seen to give the same answers. The tables are made and changed by the
+migrations, on both databases: tests/test_service_migrations.py.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import subprocess
 import sys
 import zipfile
 from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
-from pep_docs.db import AuditEvent, Base, Pack, PackChunk, Return, engine_for, session_scope
+from pep_docs.db import AuditEvent, Pack, PackChunk, Return, engine_for, session_scope
 from pep_docs.forms import prepare
 from pep_docs.render import render
 from pep_docs.web import create_app
 from pep_docs.web.auth import create_user
 from pep_docs.web.listing import listed_returns
-from tests.conftest import PEPS, ROOT, expected, load
+from tests.conftest import PEPS, expected, load
 from tests.service import PASSWORD, api, csrf_token, upload, wait_for
 from tests.test_service_jobs import cohort_csv, make_stack, start_pack
 
@@ -209,19 +209,6 @@ def test_serve_and_rq_workers_read_returns_and_make_a_pack_on_postgresql(
     assert [a for a in actions if a[0] != "return.view"] == [
         ("user.add", "1"), ("return.upload", item["id"]), ("pack.start", pack["id"]),
         ("pack.download", pack["id"])]  # fmt: skip
-
-
-def test_processes_starting_at_once_on_a_new_postgresql_database_all_make_its_tables(postgres_url):
-    """`pep-docs serve` and its workers start together on an empty database: each makes the
-    tables it finds missing, and none fails because another made one first."""
-    script = "import sys; from pep_docs.db import engine_for; engine_for(sys.argv[1])"
-    starts = [subprocess.Popen([sys.executable, "-c", script, postgres_url], cwd=ROOT,
-                               stderr=subprocess.PIPE, text=True) for _ in range(4)]  # fmt: skip
-    errors = [p.communicate(timeout=120)[1] for p in starts]
-    assert [p.returncode for p in starts] == [0, 0, 0, 0], errors
-    tables = sorted(inspect(engine_for(postgres_url)).get_table_names())
-    assert tables == sorted(Base.metadata.tables) == [
-        "audit", "pack_chunks", "packs", "qa_records", "returns", "users", "zip_members"]  # fmt: skip
 
 
 def with_first_name(pdf: bytes, name: str) -> bytes:

@@ -32,6 +32,7 @@ DATA_FILES = {
     "pep_docs/qa/templates/base.css.j2": "pep_docs/qa/templates/base.css.j2",
     "pep_docs/qa/templates/check.html.j2": "pep_docs/qa/templates/check.html.j2",
     "pep_docs/qa/templates/report.html.j2": "pep_docs/qa/templates/report.html.j2",
+    "pep_docs/migrations/script.py.mako": "pep_docs/migrations/script.py.mako",
     **{
         f"pep_docs/authorities/{slug}/profile.json": f"pep_docs/authorities/{slug}/profile.json"
         for slug in ("bracknell-forest", "central-bedfordshire", "peterborough", "stockton-on-tees")
@@ -157,3 +158,17 @@ def test_installed_cli_renders_a_form_that_reads_back_exactly(installed, fmt):
     read = _run([str(bin_dir / "pep-docs"), "extract", str(form)], elsewhere, env)
     assert read.returncode == 0, read.stderr
     assert dict(iter_values(json.loads(read.stdout)["data"])) == dict(iter_values(load(FIXTURE)))
+
+
+def test_installed_service_makes_its_database_from_the_migrations_it_carries(installed):
+    """The migrations are found in the installed package, without an alembic.ini: `python -m
+    pep_docs.migrations upgrade` makes a new SQLite database at the newest revision."""
+    bin_dir, env, elsewhere = installed
+    env = {**env, "PEP_DOCS_DATA_DIR": str(elsewhere / "data")}
+    said = [_run([str(bin_dir / "python"), "-m", "pep_docs.migrations", command], elsewhere, env)
+            for command in ("upgrade", "current")]  # fmt: skip
+    assert [(s.returncode, s.stdout) for s in said] == [
+        (0, "upgraded from nothing to 0002, the newest\n"),
+        (0, "0002 (the newest)\n"),
+    ]
+    assert (elsewhere / "data" / "pep-docs.sqlite3").stat().st_size > 0
