@@ -42,7 +42,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "SQLAlchemy URL. Empty: SQLite at `<DATA_DIR>/pep-docs.sqlite3`. "
         "PostgreSQL: `postgresql+psycopg://user@host/db`, after `pip install "
-        "'pep-docs[postgres]'`; the tables are made on first use.",
+        "'pep-docs[postgres]'`; the tables are made, and upgraded to this version's schema, "
+        "when a process first opens it (see Database upgrades).",
     ),
     Setting(
         "REDIS_URL",

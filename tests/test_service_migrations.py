@@ -38,8 +38,9 @@ from pep_docs.errors import PepDocsError
 from pep_docs.settings import load_settings
 from tests.conftest import ROOT
 
-TABLES = ["audit", "pack_chunks", "packs", "pep_docs_alembic_version", "returns", "users",
-          "zip_members"]  # fmt: skip
+TABLES = ["audit", "pack_chunks", "packs", "pep_docs_alembic_version", "qa_records", "returns",
+          "users", "zip_members"]  # fmt: skip
+NEWEST = "0003"  # the newest revision: a new one changes this, and the log test
 CB = "central-bedfordshire"
 
 
@@ -64,12 +65,14 @@ def at_revision(url: str, revision: str, *, before_migrations: bool = False) -> 
 
 def made_by_create_all(url: str) -> None:
     """A database as pep-docs made it before migrations: `Base.metadata.create_all` of the models
-    then, which are today's without what revision 0002 added (the drift test keeps that true)."""
+    then, which are today's without what revisions 0002 and 0003 added (the drift test keeps
+    that true)."""
     engine = create_engine(url)
     with engine.begin() as connection:
         Base.metadata.create_all(connection)
         connection.execute(text("DROP INDEX ix_returns_one_per_file"))
         connection.execute(text("ALTER TABLE returns DROP COLUMN copy_number"))
+        connection.execute(text("DROP TABLE qa_records"))
     engine.dispose()
 
 
@@ -200,7 +203,7 @@ def test_the_models_and_the_migrations_agree(database_url):
         "pep_docs/db.py and the migrations in pep_docs/migrations/versions differ: "
         f"{'; '.join(found)}. {migrations.WRITE_A_MIGRATION}"
     )
-    assert (revision, migrations.head(), tables) == ("0002", "0002", TABLES)
+    assert (revision, migrations.head(), tables) == (NEWEST, NEWEST, TABLES)
 
 
 @pytest.mark.parametrize("made_by", ["create_all", "the baseline, unrecorded"])
@@ -215,13 +218,13 @@ def test_a_database_made_before_migrations_is_upgraded_with_every_row_kept(datab
     before = everything(database_url)
     assert before["returns"][0]["extraction"] == ROWS["returns"][0]["extraction"]
 
-    assert at_head(database_url) == ("0002", TABLES, [])
+    assert at_head(database_url) == (NEWEST, TABLES, [])
     after = everything(database_url)
     returns = [{**row, "copy_number": 0} for row in before["returns"]]
-    assert after == {**before, "returns": returns}
+    assert after == {**before, "returns": returns, "qa_records": []}
     # Opened again (another process, a restart): at the newest revision, nothing to do.
     dispose_engines()
-    assert at_head(database_url) == ("0002", TABLES, []) and everything(database_url) == after
+    assert at_head(database_url) == (NEWEST, TABLES, []) and everything(database_url) == after
 
 
 def test_another_programs_tables_and_its_alembic_revision_are_left_alone(database_url):
@@ -238,7 +241,7 @@ def test_another_programs_tables_and_its_alembic_revision_are_left_alone(databas
     engine.dispose()
     insert(database_url, {"users": ROWS["users"]})
 
-    assert at_head(database_url) == ("0002", sorted(["alembic_version", "invoices", *TABLES]), [])
+    assert at_head(database_url) == (NEWEST, sorted(["alembic_version", "invoices", *TABLES]), [])
     found = everything(database_url)
     assert (found["invoices"], found["alembic_version"], found["users"]) == (
         [{"id": 1, "total": 250}], [{"version_num": "1f2e3d4c5b6a"}], ROWS["users"])  # fmt: skip
@@ -255,7 +258,7 @@ def test_a_database_made_before_the_zip_members_table_gets_it(database_url):
     rows = {name: ROWS[name] for name in ("users", "returns")}
     insert(database_url, rows)
 
-    assert at_head(database_url) == ("0002", TABLES, [])
+    assert at_head(database_url) == (NEWEST, TABLES, [])
     found = everything(database_url)
     assert found["returns"] == [{**row, "copy_number": 0} for row in ROWS["returns"]]
     assert (found["users"], found["zip_members"]) == (ROWS["users"], [])
@@ -288,7 +291,7 @@ def test_a_database_made_before_migrations_that_lacks_a_column_is_refused_and_le
         columns = [c["name"] for c in inspect(connection).get_columns("returns")]
     engine.dispose()
     # No version table: the upgrade was undone.
-    assert tables == [t for t in TABLES if t != migrations.VERSION_TABLE]
+    assert tables == ["audit", "pack_chunks", "packs", "returns", "users", "zip_members"]
     assert "copy_number" not in columns and "rating" not in columns
     assert everything(database_url) == before
 
@@ -305,7 +308,7 @@ def test_copies_of_one_file_already_kept_are_all_kept_and_numbered(database_url,
     before = everything(database_url)
 
     with caplog.at_level(logging.WARNING, logger="pep_docs.migrations"):
-        assert at_head(database_url) == ("0002", TABLES, [])
+        assert at_head(database_url) == (NEWEST, TABLES, [])
     after = everything(database_url)
     numbers = {"r1": 0, "r2": 1, "r3": 2, "r4": 0, "r5": 0}
     assert after["returns"] == [{**row, "copy_number": numbers[row["id"][:2]]}
@@ -338,7 +341,7 @@ def test_processes_starting_at_once_on_a_new_database_all_upgrade_it(database_ur
     (PostgreSQL: an advisory lock; SQLite: its write lock), the first makes the tables and the
     others find them made; none fails."""
     start_at_once(database_url, 4)
-    assert at_head(database_url) == ("0002", TABLES, [])
+    assert at_head(database_url) == (NEWEST, TABLES, [])
 
 
 def test_processes_starting_at_once_on_a_database_made_before_migrations_all_succeed(
@@ -348,7 +351,7 @@ def test_processes_starting_at_once_on_a_database_made_before_migrations_all_suc
     insert(database_url, ROWS)
     before = everything(database_url)
     start_at_once(database_url, 4)
-    assert at_head(database_url) == ("0002", TABLES, [])
+    assert at_head(database_url) == (NEWEST, TABLES, [])
     assert everything(database_url)["returns"] == [{**r, "copy_number": 0}
                                                    for r in before["returns"]]  # fmt: skip
 
@@ -436,13 +439,13 @@ def test_current_says_where_the_database_is_and_upgrade_brings_it_to_the_newest(
     said = [runner.invoke(main, command) for command in
             (["current"], ["upgrade"], ["current"], ["upgrade"])]  # fmt: skip
     assert [(s.exit_code, s.output) for s in said] == [
-        (1, f"{before}; the newest is 0002: `python -m pep_docs.migrations upgrade`, or starting "
-            "the service, upgrades it\n"),
-        (0, f"upgraded from {upgraded} to 0002, the newest\n"),
-        (0, "0002 (the newest)\n"),
-        (0, "already at 0002, the newest\n"),
+        (1, f"{before}; the newest is {NEWEST}: `python -m pep_docs.migrations upgrade`, or "
+            "starting the service, upgrades it\n"),
+        (0, f"upgraded from {upgraded} to {NEWEST}, the newest\n"),
+        (0, f"{NEWEST} (the newest)\n"),
+        (0, f"already at {NEWEST}, the newest\n"),
     ]  # fmt: skip
-    assert at_head(database_url) == ("0002", TABLES, [])
+    assert at_head(database_url) == (NEWEST, TABLES, [])
 
 
 def test_a_change_to_the_models_becomes_the_next_revision(tmp_path):
@@ -462,15 +465,15 @@ def test_a_change_to_the_models_becomes_the_next_revision(tmp_path):
     finally:
         Base.metadata.remove(notes)
         engine.dispose()
-    assert path == scripts / "versions" / "0003_scratch_notes.py"
-    assert found == ("0003", [])
+    assert path == scripts / "versions" / "0004_scratch_notes.py"
+    assert found == ("0004", [])
     # Fixed and formatted by ruff (of the dev extra), so it passes `make lint` as written.
     assert path.read_text(encoding="utf-8") == WRITTEN
 
 
 WRITTEN = """\"\"\"scratch notes
 
-Revision 0003, after 0002.
+Revision 0004, after 0003.
 \"\"\"
 
 from __future__ import annotations
@@ -478,8 +481,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -508,7 +511,7 @@ def test_revision_0002_can_be_undone_and_made_again_with_every_row_kept(database
     at_revision(database_url, "0001")
     insert(database_url, ROWS)
     before = everything(database_url)
-    assert at_head(database_url)[0] == "0002"
+    assert at_head(database_url)[0] == NEWEST
     engine = create_engine(database_url)
     with engine.begin() as connection:
         command.downgrade(migrations.config(connection), "0001")
@@ -516,7 +519,7 @@ def test_revision_0002_can_be_undone_and_made_again_with_every_row_kept(database
     engine.dispose()
     assert (revision, everything(database_url)) == ("0001", before)
     dispose_engines()
-    assert at_head(database_url) == ("0002", TABLES, [])
+    assert at_head(database_url) == (NEWEST, TABLES, [])
     assert everything(database_url)["returns"] == [{**r, "copy_number": 0}
                                                    for r in before["returns"]]  # fmt: skip
 
@@ -534,7 +537,9 @@ def test_the_log_says_each_upgrade_and_nothing_on_a_start_with_nothing_to_do(dat
          "`create_all` made them before there were migrations."),
         ("alembic.runtime.migration", "Running upgrade 0001 -> 0002, One return per file per "
          "authority: a unique index on returns (authority, sha256, copy_number)."),
-        ("pep_docs.migrations", f"database {shown} upgraded from nothing to 0002"),
+        ("alembic.runtime.migration", "Running upgrade 0002 -> 0003, The Virtual School's QA "
+         "record of a return: a new table, `qa_records`."),
+        ("pep_docs.migrations", f"database {shown} upgraded from nothing to {NEWEST}"),
     ]  # fmt: skip
 
 
@@ -556,3 +561,18 @@ def test_a_refused_upgrade_is_one_line_on_stderr_and_exit_status_2(tmp_path):
         "the upgrade its tables still differ from the ones this version uses: add_column "
         "returns.child_name (nothing was changed: keep running the pep-docs that made it, and "
         "ask the pep-docs maintainers for a migration from that version)\n"))  # fmt: skip
+
+
+def test_a_database_made_before_migrations_with_the_qa_table_keeps_it(database_url):
+    """For a while `create_all` made `qa_records` too: revision 0003 finds it and keeps it."""
+    made_by_create_all(database_url)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        Base.metadata.tables["qa_records"].create(connection)
+    engine.dispose()
+    insert(database_url, {"users": ROWS["users"], "returns": ROWS["returns"][:1],
+                          "qa_records": [{"return_id": "a" * 32, "answers": {"rating": "Good"},
+                                          "recorded_by": 2, "recorded": at(5)}]})  # fmt: skip
+    before = everything(database_url)
+    assert at_head(database_url) == (NEWEST, TABLES, [])
+    assert everything(database_url)["qa_records"] == before["qa_records"]
