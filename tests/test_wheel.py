@@ -21,6 +21,7 @@ import pytest
 
 from pep_docs.schema import iter_values
 from tests.conftest import PEPS, ROOT, expected, load
+from tests.test_service_migrations import NEWEST
 
 # What a build reads: the package, the schemas it ships, and the build's own files.
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "pep_docs", "schemas")
@@ -168,7 +169,7 @@ def test_installed_service_makes_its_database_from_the_migrations_it_carries(ins
     said = [_run([str(bin_dir / "python"), "-m", "pep_docs.migrations", command], elsewhere, env)
             for command in ("upgrade", "current")]  # fmt: skip
     assert [(s.returncode, s.stdout) for s in said] == [
-        (0, "upgraded from nothing to 0002, the newest\n"),
-        (0, "0002 (the newest)\n"),
+        (0, f"upgraded from nothing to {NEWEST}, the newest\n"),
+        (0, f"{NEWEST} (the newest)\n"),
     ]
     assert (elsewhere / "data" / "pep-docs.sqlite3").stat().st_size > 0
