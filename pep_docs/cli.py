@@ -25,8 +25,14 @@ for _module in pkgutil.iter_modules(commands.__path__):
 
 def main() -> None:
     """Entry point: a PepDocsError becomes one line on stderr and exit status 2."""
+    run(cli)
+
+
+def run(command: click.Command) -> None:
+    """Run a command line as `pep-docs` does (also `python -m pep_docs.migrations`): a
+    PepDocsError is one line on stderr and exit status 2; a command's own status is kept."""
     try:
-        status = cli.main(standalone_mode=False)
+        status = command.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)

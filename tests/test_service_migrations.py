@@ -576,3 +576,22 @@ def test_a_database_made_before_migrations_with_the_qa_table_keeps_it(database_u
     before = everything(database_url)
     assert at_head(database_url) == (NEWEST, TABLES, [])
     assert everything(database_url)["qa_records"] == before["qa_records"]
+
+
+def test_the_commands_exit_statuses_as_a_deployment_script_sees_them(tmp_path):
+    """The real `python -m pep_docs.migrations` in a process of its own: `current` exits 1 on a
+    database that is not at the newest revision (a script can test it), 0 once it is."""
+    env = {"PATH": "/usr/bin:/bin", "PEP_DOCS_DATA_DIR": str(tmp_path / "data")}
+
+    def command(name: str) -> tuple[int, str, str]:
+        done = subprocess.run([sys.executable, "-m", "pep_docs.migrations", name], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        return done.returncode, done.stdout, done.stderr
+
+    assert [command(n) for n in ("current", "upgrade", "current")] == [
+        (1, "none (a new database, or one made before migrations); the newest is "
+            f"{NEWEST}: `python -m pep_docs.migrations upgrade`, or starting the service, "
+            "upgrades it\n", ""),
+        (0, f"upgraded from nothing to {NEWEST}, the newest\n", ""),
+        (0, f"{NEWEST} (the newest)\n", ""),
+    ]  # fmt: skip

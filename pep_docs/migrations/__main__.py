@@ -12,12 +12,9 @@ pep_docs/migrations/versions/. A council's service never writes one.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from pep_docs import migrations
-from pep_docs.errors import PepDocsError
 from pep_docs.settings import ensure_data_dir, load_settings
 
 
@@ -82,17 +79,10 @@ def revision(message: str) -> None:
 
 
 def run() -> None:
-    """As `pep-docs` does: a PepDocsError is one line on stderr and exit status 2."""
-    try:
-        main.main(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except PepDocsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    """As `pep-docs` runs (`pep_docs.cli.run`): errors in one line, and each exit status kept."""
+    from pep_docs.cli import run as run_command
+
+    run_command(main)
 
 
 if __name__ == "__main__":
