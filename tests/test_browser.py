@@ -87,13 +87,16 @@ def shoot(page, name: str, tmp_path: Path) -> None:
     page.screenshot(path=str(folder / f"web-{name}.png"), full_page=False)
 
 
-def small_cohort(tmp_path: Path) -> Path:
-    """The first three children of the fixture cohort who belong to the authority."""
+def cohort_file(tmp_path: Path, name: str, count: int, phase: str | None = None,
+                **changed: str) -> Path:  # fmt: skip
+    """The first `count` children of the fixture cohort who belong to the authority (of `phase`
+    only, when given), each with the `changed` columns, as a cohort file named `name`."""
     with open(FIXTURES / "cohort.csv", newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        rows = [r for r in reader if r["authority"] == AUTHORITY][:3]
+        rows = [{**r, **changed} for r in reader
+                if r["authority"] == AUTHORITY and phase in (None, r["phase"])][:count]  # fmt: skip
         fields = reader.fieldnames
-    out = tmp_path / "autumn cohort.csv"
+    out = tmp_path / name
     with open(out, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -162,7 +165,9 @@ def test_an_officer_uploads_returns_sees_the_rating_and_downloads_a_pack(server,
 
     page.get_by_role("link", name="Term packs").click()
     page.get_by_label("Term").select_option("2026-autumn")
-    page.get_by_label("Cohort file").set_input_files(str(small_cohort(tmp_path)))
+    page.get_by_label("Cohort file").set_input_files(
+        str(cohort_file(tmp_path, "autumn cohort.csv", 3))
+    )
     page.get_by_role("button", name="Make the pack").click()
     page.get_by_role("heading", name="Term pack for 2026-autumn").wait_for()
     shoot(page, "pack-progress", tmp_path)
@@ -245,16 +250,7 @@ def test_an_officer_sees_which_returns_are_still_to_come_school_by_school(
 ):
     """A spring pack of eight children, four forms back as the schools sent them (two Word,
     two PDF, renamed), and one spring form of a child in no spring pack."""
-    with open(FIXTURES / "cohort.csv", newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        rows = [{**r, "term": "2027-spring"} for r in reader
-                if r["authority"] == AUTHORITY and r["phase"] == "school_age"][:8]  # fmt: skip
-        fields = reader.fieldnames
-    cohort = tmp_path / "spring cohort.csv"
-    with open(cohort, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    cohort = cohort_file(tmp_path, "spring cohort.csv", 8, "school_age", term="2027-spring")
     stray = tmp_path / "PEP spring.docx"
     stray.write_bytes(render(prepare(data={**load(FIXTURE), "term": "2027-spring"}), "docx"))
 
