@@ -30,7 +30,7 @@ from tests.conftest import PEPS, load
 from tests.school_fill import fill, school_form
 from tests.school_fill_pdf import fill_as_school
 from tests.service import PASSWORD, csrf_token, wait_for
-from tests.test_service_web import finished, signed_in, upload
+from tests.test_service_web import finished, signed_in, upload, with_officers
 
 AUTUMN, SPRING = "2026-autumn", "2027-spring"
 # child id: fixture PEP (all Central Bedfordshire, school age, 2026-autumn)
@@ -102,14 +102,9 @@ def term(request, tmp_path_factory):
     url = (
         request.getfixturevalue("postgres").new_database() if request.param == "postgresql" else ""
     )
-    app = create_app({"DATA_DIR": str(tmp / "data"), "SECURE_COOKIES": True, "DATABASE_URL": url})
-    with session_scope(app.config["PEP_DOCS"].database_url) as db:
-        app.tokens = {
-            "cb": create_user(db, "officer@cb.example.invalid", PASSWORD,
-                              "central-bedfordshire", api_token=True),
-            "pb": create_user(db, "officer@pb.example.invalid", PASSWORD,
-                              "peterborough", api_token=True),
-        }  # fmt: skip
+    app = with_officers(
+        create_app({"DATA_DIR": str(tmp / "data"), "SECURE_COOKIES": True, "DATABASE_URL": url})
+    )
     client = signed_in(app)
     autumn = [pep(c) for c in ("CB00003", "CB00004", "CB00005", "CB00006", "CB00007",
                                "CB00008", "CB00011")]  # fmt: skip

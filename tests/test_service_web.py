@@ -30,17 +30,22 @@ def forms() -> dict[str, bytes]:
     return {"docx": render(spec, "docx"), "pdf": render(spec, "pdf")}
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SECURE_COOKIES": True})
-    settings = app.config["PEP_DOCS"]
-    with session_scope(settings.database_url) as db:
+def with_officers(app):
+    """The app with an officer of Central Bedfordshire and one of Peterborough, their API
+    tokens in `app.tokens` ("cb", "pb")."""
+    with session_scope(app.config["PEP_DOCS"].database_url) as db:
         app.tokens = {
             "cb": create_user(db, "officer@cb.example.invalid", PASSWORD,
                               "central-bedfordshire", api_token=True),
             "pb": create_user(db, "officer@pb.example.invalid", PASSWORD,
                               "peterborough", api_token=True),
         }  # fmt: skip
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = with_officers(create_app({"DATA_DIR": str(tmp_path / "data"), "SECURE_COOKIES": True}))
     yield app
     from pep_docs.jobs import forget_dispatchers
 
