@@ -7,6 +7,8 @@ from the rows here (`pep_docs.jobs.maintain`), so nothing uploaded is ever lost 
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -169,14 +171,37 @@ class AuditEvent(Base):
     remote: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
+# How long a SQLite connection waits for another's lock, and for the switch to WAL below.
+SQLITE_BUSY_SECONDS = 15
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web process read while a worker writes; busy_timeout waits instead of
-    # failing with "database is locked" when two workers finish at once.
+    # failing with "database is locked" when two workers finish at once. It is set first, so
+    # that the switch to WAL waits as long.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """`PRAGMA journal_mode=WAL`, tried again while another process holds the file.
+
+    The switch needs the file to itself, once in its life. `pep-docs serve` and its workers
+    starting together on a new database all try it at once, and SQLite can refuse one of them
+    at once, without waiting ("database is locked"): two connections that each wait for the
+    other would wait for ever. Seen once in CI, in 4 processes starting on one new file."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _without_nul(value: Any) -> Any:

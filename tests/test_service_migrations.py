@@ -595,3 +595,25 @@ def test_the_commands_exit_statuses_as_a_deployment_script_sees_them(tmp_path):
         (0, f"upgraded from nothing to {NEWEST}, the newest\n", ""),
         (0, f"{NEWEST} (the newest)\n", ""),
     ]  # fmt: skip
+
+
+def test_the_switch_to_wal_is_tried_again_while_another_process_holds_the_file(tmp_path):
+    """SQLite can refuse the switch to WAL at once, without waiting, when processes open a new
+    database together: here a connection that does not wait (timeout 0) meets another holding
+    the file for half a second, and switches once it is let go."""
+    import sqlite3
+
+    from pep_docs import db
+
+    path = tmp_path / "new.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")
+    threading.Timer(0.5, holder.execute, ["COMMIT"]).start()
+    opener = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):  # as SQLite refuses it
+        opener.execute("PRAGMA journal_mode=WAL")
+    db._switch_to_wal(opener.cursor())
+    assert opener.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    holder.close()
+    opener.close()
