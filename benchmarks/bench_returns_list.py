@@ -66,7 +66,7 @@ def main() -> None:
         def ours() -> tuple[list[tuple[int, int]], int]:
             with session_scope(url) as db:
                 page = returns_page(db, "bracknell-forest", ReturnFilter())
-                return [(w, u) for _, w, u in page.rows], page.counts["to-check"]
+                return [(w, u) for _, w, u, _ in page.rows], page.counts["to-check"]
 
         assert naive() == ours(), "both ways count the same"
         times = {}

@@ -51,6 +51,7 @@ ROLE_POINTERS = {
     "qa.reviewer": "/qa/reviewer",
     "qa.date": "/qa/qa_date",
     "qa.rating": "/qa/rating",
+    "qa.amendments": "/qa/amendments_required",
     "qa.feedback": "/qa/feedback",
 }
 

@@ -184,7 +184,7 @@ def test_the_api_lists_the_same_pages_with_the_same_choices(app):
             "id": ids[1], "url": f"http://localhost/api/v1/returns/{ids[1]}", "status": "done",
             "error": None, "file": {"name": "Łukasz Wiśniewski.pdf", "size": 101, "type": "pdf"},
             "uploaded": "2026-11-02T09:01:00Z", "child_name": "Łukasz Wiśniewski",
-            "rating": "Satisfactory", "warnings": 2, "unmapped": 0,
+            "rating": "Satisfactory", "warnings": 2, "unmapped": 0, "qa_answers": None,
         }],
         "total": 1, "page": 1, "pages": 1, "next": None,
         "counts": {"all": 1, "to-check": 1, "not-read": 0, "not-assured": 1, "waiting": 0},

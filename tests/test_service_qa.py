@@ -134,6 +134,11 @@ def test_the_record_is_saved_typed_shown_audited_and_downloaded(app, finley):
     assert data["qa_record"]["answers"] == saved.answers
     assert data["qa_record"]["recorded_by"] == OFFICER
     assert (data["check"]["rating"], data["check"]["not_met"]) == ("Good", [])
+    # The list shows what was recorded beside the criteria's rating.
+    row_html = re.search(r"<tr>\s*<td><a href=\"/returns/\w+\">Finley Ndlovu.docx</a></td>.*?</tr>",
+                         client.get("/returns").text, re.S).group(0)  # fmt: skip
+    assert re.findall(r"<td>([^<]*(?:<strong[^>]*>[^<]*</strong>)?)</td>", row_html)[3:5] == [
+        "Good", 'Unsatisfactory <strong class="tag tag--red">Amend</strong>']  # fmt: skip
     report = client.get("/report/page?term=2026-autumn").text  # the cohort report agrees
     assert re.findall(r"</span>(\w+)<div class=\"big\">(\d+)</div>", report) == [
         ("Good", "1"), ("Satisfactory", "0"), ("Unsatisfactory", "0")]  # fmt: skip

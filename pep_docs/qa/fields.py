@@ -54,6 +54,7 @@ NEEDED_ROLES: Mapping[str, type | str] = {
     "qa.reviewer": Field,
     "qa.date": Field,
     "qa.rating": Field,
+    "qa.amendments": Field,
     "qa.feedback": Field,
 }
 

@@ -124,8 +124,9 @@ def list_returns() -> Any:
              "uploaded": r.uploaded.isoformat(timespec="seconds") + "Z",
              "child_name": r.child_name, "rating": r.rating,
              "warnings": warnings if r.status == DONE and r.kind != "zip" else None,
-             "unmapped": unmapped if r.status == DONE and r.kind != "zip" else None}
-            for r, warnings, unmapped in page.rows
+             "unmapped": unmapped if r.status == DONE and r.kind != "zip" else None,
+             "qa_answers": qa}
+            for r, warnings, unmapped, qa in page.rows
         ],
         "total": page.total, "page": wanted.page, "pages": page.pages, "counts": page.counts,
         "next": url_for("api.list_returns", **wanted.args(page=wanted.page + 1), _external=True)

@@ -90,8 +90,8 @@ class ReturnFilter:
 
 @dataclass
 class ReturnsPage:
-    """One page of the list: `rows` as `(return, warnings, unmapped)`, the return without its
-    extraction and check; `total` rows match the filter; `counts` by key of `SHOWS` (with the
+    """One page of the list: `rows` as `(return, warnings, unmapped, QA answers or None)`, the
+    return without its extraction and check; `total` rows match the filter; `counts` by key of `SHOWS` (with the
     rating and name applied); `ratings`: every rating the authority's returns have."""
 
     filter: ReturnFilter
@@ -169,7 +169,8 @@ def returns_page(db: Session, authority: str, wanted: ReturnFilter) -> ReturnsPa
     counted = db.execute(select(*how_many).where(*common)).one()
     counts = dict(zip(SHOWS, (int(n) for n in counted), strict=True))
     listed = list(db.execute(
-        select(Return, WARNINGS, UNMAPPED)
+        select(Return, WARNINGS, UNMAPPED, QaRecord.answers)
+        .outerjoin(QaRecord, QaRecord.return_id == Return.id)
         .options(defer(Return.extraction), defer(Return.check))
         .where(*_shown(wanted, common))
         .order_by(*NEWEST_FIRST)
@@ -189,7 +190,8 @@ def returns_page(db: Session, authority: str, wanted: ReturnFilter) -> ReturnsPa
 def listed_returns(db: Session, authority: str) -> list[Any]:
     """An authority's newest returns (the list's first page, unfiltered): `(return, warnings,
     unmapped)`."""
-    return returns_page(db, authority, ReturnFilter()).rows
+    return [(r, warnings, unmapped) for r, warnings, unmapped, _ in
+            returns_page(db, authority, ReturnFilter()).rows]  # fmt: skip
 
 
 @dataclass(frozen=True)

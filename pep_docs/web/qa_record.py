@@ -166,6 +166,16 @@ def read_answers(
     return answers, problems
 
 
+def decision(answers: Mapping[str, Any] | None) -> tuple[str, bool] | None:
+    """What the list shows of a QA record: the rating recorded, and whether the school must
+    amend the PEP (None when there is no record)."""
+    if answers is None:
+        return None
+    roles = load_qa_fields()
+    rating, amend = roles.column("qa.rating"), roles.column("qa.amendments")
+    return str(answers.get(rating) or ""), answers.get(amend) is True
+
+
 def as_typed(value: Any) -> str:
     """An answer sent as JSON, as the page's input would hold it (a yes/no as "true"/"false")."""
     if isinstance(value, bool):

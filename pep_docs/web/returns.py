@@ -83,6 +83,7 @@ def index() -> Any:
     page = returns_page(g.db, current_user.authority, wanted)
     busy = page.counts["waiting"] > 0
     return render_template("returns.html", page=page, shows=SHOWS, to_check=TO_CHECK, busy=busy,
+                           decision=qa_record.decision,
                            kinds=KINDS, DONE=DONE,
                            max_mb=current_app.config["PEP_DOCS"].MAX_UPLOAD_MB)  # fmt: skip
 
