@@ -142,12 +142,10 @@ def read_answers(
         if not raw:
             continue
         if q.choices:
-            values = {value: value for value, _ in q.choices}
-            if raw not in values:
+            if raw not in {value for value, _ in q.choices}:
                 labels = ", ".join(label for _, label in q.choices)
                 problems[q.name] = f"Choose one of {labels} for '{q.field.title}'"
                 continue
-            raw = values[raw]
         typed = coerce(q.field, raw)
         if typed.warning:
             problems[q.name] = f"'{q.field.title}': {typed.warning.removesuffix('; kept as typed')}"

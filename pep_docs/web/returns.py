@@ -169,8 +169,8 @@ def _qa(record: Return, values: dict[str, str] | None, problems: dict[str, str])
     if values is None:
         values = (qa_record.shown_answers(asked, saved.answers) if saved
                   else qa_record.suggested(asked, record, current_user.email))  # fmt: skip
-    by = g.db.get(User, saved.recorded_by).email if saved else None
-    return {"asked": asked, "values": values, "saved": saved, "by": by, "problems": problems}
+    return {"asked": asked, "values": values, "saved": saved, "by": _recorder(g.db, saved),
+            "problems": problems}  # fmt: skip
 
 
 @bp.post("/returns/<return_id>/qa")
@@ -193,8 +193,12 @@ def record_qa(return_id: str) -> Any:
 def qa_view(db: Any, return_id: str) -> dict[str, Any] | None:
     """A return's QA record as the JSON download and the API give it (None when none)."""
     saved = db.get(QaRecord, return_id)
-    by = db.get(User, saved.recorded_by).email if saved else None
-    return qa_record.record_view(saved, by)
+    return qa_record.record_view(saved, _recorder(db, saved))
+
+
+def _recorder(db: Any, saved: QaRecord | None) -> str | None:
+    """The e-mail of who recorded a QA record."""
+    return db.get(User, saved.recorded_by).email if saved else None
 
 
 def save_qa(db: Any, record: Return, answers: dict[str, Any], asked: list[Any], user_id: int,
